@@ -1,0 +1,136 @@
+"""``python -m bot …``: serve, chat, validate-config, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+from collections.abc import Sequence
+
+from bot.settings import Settings, SettingsError, get_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the web service (webhooks, simulator)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    chat = commands.add_parser("chat", help="chat with the bot in this terminal")
+    chat.add_argument("--as", dest="person", default=None, help="conversation id to resume")
+
+    commands.add_parser("validate-config", help="check every file in config/")
+    commands.add_parser("migrate", help="apply database migrations")
+
+    args = parser.parse_args(argv)
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    handler = {
+        "serve": _serve,
+        "chat": _chat,
+        "validate-config": _validate_config,
+        "migrate": _migrate,
+    }[args.command]
+    return handler(settings, args)
+
+
+def _ensure_migrated(settings: Settings) -> bool:
+    from bot.db.migrate import is_current, upgrade
+
+    if is_current(settings.database_url):
+        return True
+    if settings.is_sqlite:
+        upgrade(settings.database_url)
+        return True
+    print(
+        "The database is not at the newest migration: run `python -m bot migrate`.", file=sys.stderr
+    )
+    return False
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.content import ContentError
+    from bot.web.app import create_app
+
+    if not _ensure_migrated(settings):
+        return 1
+    try:
+        app = create_app(settings)
+    except ContentError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 1
+    base = f"http://{args.host}:{args.port}"
+    print(f"\n  Screening bot running on {base}\n  Chat with it: {base}/simulator\n", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    return 0
+
+
+def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.db.models import utcnow
+    from bot.flows import Inbound
+    from bot.flows.render import as_text
+    from bot.logging import configure_logging
+    from bot.runtime import build_runtime
+
+    configure_logging("ERROR")
+    if not _ensure_migrated(settings):
+        return 1
+    runtime = build_runtime(settings)
+    person = args.person or f"terminal-{uuid.uuid4().hex[:12]}"
+    print(f"Chatting as {person!r} (Ctrl-D to leave). Say hola / hi.\n")
+    try:
+        while True:
+            try:
+                text = input("you> ")
+            except EOFError:
+                print()
+                return 0
+            outcome = runtime.conversations.handle(
+                Inbound(
+                    channel="sim",
+                    external_id=person,
+                    provider_message_id=uuid.uuid4().hex,
+                    received_at=utcnow(),
+                    text=text,
+                )
+            )
+            for reply in outcome.replies:
+                print("\nbot> " + as_text(reply).replace("\n", "\n     ") + "\n")
+    except KeyboardInterrupt:
+        print()
+        return 0
+    finally:
+        runtime.close()
+
+
+def _validate_config(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.content import ContentError, load_content
+
+    try:
+        content = load_content(settings.config_dir)
+    except ContentError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 1
+    for warning in content.warnings:
+        print(f"warning: {warning}")
+    names = ", ".join(sorted(content.instruments))
+    print(
+        f"config OK: {len(content.instruments)} instruments ({names}), "
+        f"languages {', '.join(sorted(content.catalogs))}"
+    )
+    return 0
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.db.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print("database migrated to the newest version")
+    return 0

@@ -1,0 +1,185 @@
+"""Tables. Every change here needs an Alembic migration in ``bot/db/migrations/versions``.
+
+Personal identifiers are never stored in clear: ``Participant.external_hash`` finds a person,
+``external_enc`` (encrypted) is read back only to deliver a message.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC; always returns timezone-aware UTC datetimes (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: use timezone-aware UTC datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def ts(nullable: bool = False, index: bool = False) -> Any:
+    column = Column(UTCDateTime(), nullable=nullable, index=index)
+    if nullable:
+        return Field(default=None, sa_column=column)
+    return Field(default_factory=utcnow, sa_column=column)
+
+
+def json_col(factory: Any = dict) -> Any:
+    return Field(default_factory=factory, sa_column=Column(JSON, nullable=False))
+
+
+class Participant(SQLModel, table=True):
+    __tablename__ = "participant"
+    __table_args__ = (UniqueConstraint("channel", "external_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    external_hash: str = Field(max_length=64)
+    external_enc: str
+    pseudonym: str = Field(max_length=16, index=True)
+    language: str = Field(default="es", max_length=5)
+    created_at: datetime = ts()
+    last_inbound_at: datetime | None = ts(nullable=True)
+    opted_out_at: datetime | None = ts(nullable=True)
+    unreachable_at: datetime | None = ts(nullable=True)
+
+
+class Consent(SQLModel, table=True):
+    __tablename__ = "consent"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
+    given: bool
+    text_version: str = Field(max_length=32)
+    language: str = Field(max_length=5)
+    recorded_at: datetime = ts()
+
+
+_conversation_version = Column("version", Integer, nullable=False)
+
+
+class Conversation(SQLModel, table=True):
+    """One per participant: where they are in the flow. ``version`` guards concurrent steps."""
+
+    __tablename__ = "conversation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(
+        foreign_key="participant.id", unique=True, index=True, ondelete="CASCADE"
+    )
+    state: str = Field(max_length=32)
+    language: str = Field(max_length=5)
+    instrument_id: str | None = Field(default=None, max_length=32)
+    item_id: str | None = Field(default=None, max_length=32)
+    answers: dict[str, str] = json_col()
+    plan: list[str] = json_col(list)
+    context: dict[str, Any] = json_col()
+    last_activity_at: datetime = ts()
+    version: int = Field(default=1, sa_column=_conversation_version)
+
+    __mapper_args__ = {"version_id_col": _conversation_version}
+
+
+class InboundMessage(SQLModel, table=True):
+    """Every message received. The (channel, provider id) pair is unique: a redelivery of
+    the same message is recognised and not processed twice."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("channel", "provider_message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    provider_message_id: str = Field(max_length=64)
+    participant_id: int | None = Field(
+        default=None, foreign_key="participant.id", index=True, ondelete="SET NULL"
+    )
+    kind: str = Field(max_length=16)
+    text: str | None = None
+    received_at: datetime = ts()
+
+
+class OutboundMessage(SQLModel, table=True):
+    """The outbox: written in the same transaction as the step that produced it, then sent
+    in order per recipient by the dispatcher."""
+
+    __tablename__ = "outbound_message"
+    __table_args__ = (Index("ix_outbound_pending", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int | None = Field(
+        default=None, foreign_key="participant.id", index=True, ondelete="SET NULL"
+    )
+    channel: str = Field(max_length=16)
+    recipient_hash: str = Field(max_length=64, index=True)
+    recipient_enc: str | None = None
+    purpose: str = Field(default="reply", max_length=32)
+    text: str
+    choices: list[dict[str, str]] = json_col(list)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = ts()
+    provider_message_id: str | None = Field(default=None, max_length=64, unique=True)
+    error: str | None = None
+    created_at: datetime = ts()
+    sent_at: datetime | None = ts(nullable=True)
+
+
+class Screening(SQLModel, table=True):
+    """A completed instrument."""
+
+    __tablename__ = "screening"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
+    instrument_id: str = Field(max_length=32, index=True)
+    instrument_version: str = Field(max_length=32)
+    language: str = Field(max_length=5)
+    answers: dict[str, str] = json_col()
+    total: int | None = None
+    max_total: int | None = None
+    band: str | None = Field(default=None, max_length=32)
+    result: str | None = Field(default=None, max_length=32)
+    positive: bool = False
+    flags: list[dict[str, Any]] = json_col(list)
+    started_at: datetime = ts()
+    completed_at: datetime = ts(index=True)
+
+
+class RiskSignal(SQLModel, table=True):
+    """A durable record of anything that needs a human: a risk rule that fired, crisis words
+    in free text, or a request to talk to a psychologist. Written in the same transaction as
+    the step that raised it; escalation picks up the unprocessed ones."""
+
+    __tablename__ = "risk_signal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # SET NULL, not CASCADE: a person deleting their data must not silently drop an alert.
+    participant_id: int | None = Field(
+        default=None, foreign_key="participant.id", index=True, ondelete="SET NULL"
+    )
+    source: str = Field(max_length=16)
+    rule_id: str = Field(max_length=64)
+    priority: str = Field(max_length=16)
+    reason: str
+    detail: dict[str, Any] = json_col()
+    created_at: datetime = ts()
+    processed_at: datetime | None = ts(nullable=True, index=True)

@@ -1,0 +1,75 @@
+"""Understanding what a person typed: numbers, option labels (typo-tolerant), keywords."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+from rapidfuzz import fuzz
+
+from bot.flows.types import Choice
+
+_NON_WORD = re.compile(r"[^\w\s/]+", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+_NUMBER = re.compile(r"^\s*(\d{1,3})\s*[.)\-:]?\s*$")
+_COMMAND = re.compile(r"^/([a-z0-9_]{1,32})(?:@\w+)?(?:\s|$)")
+
+#: How close (0–100) a typed label must be to an option's label to count as that option.
+LABEL_SIMILARITY = 85.0
+
+
+def normalize(text: str) -> str:
+    """Lower-case, without accents, emoji or punctuation, single-spaced."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", _NON_WORD.sub(" ", stripped)).strip()
+
+
+def command_of(text: str) -> str | None:
+    """``/phq9@MyBot now`` → ``phq9``; None when the text is not a slash command."""
+    match = _COMMAND.match(text.strip().casefold())
+    return match.group(1) if match else None
+
+
+def number_of(text: str) -> str | None:
+    """``"3"``, ``" 3. "``, ``"3)"`` → ``"3"``; anything else → None."""
+    match = _NUMBER.match(text)
+    return str(int(match.group(1))) if match else None
+
+
+def is_keyword(text: str, words: Iterable[str]) -> bool:
+    norm = normalize(text)
+    return bool(norm) and any(norm == normalize(word) for word in words)
+
+
+def match_choice(
+    text: str,
+    choices: Sequence[Choice],
+    aliases: dict[str, Sequence[str]] | None = None,
+) -> Choice | None:
+    """The choice a typed text means: its number, its label (small typos tolerated), or an
+    alias (e.g. "sí" for the "yes" option). None when nothing matches unambiguously."""
+    number = number_of(text)
+    if number is not None:
+        return next((c for c in choices if c.key == number), None)
+    norm = normalize(text)
+    if not norm:
+        return None
+    for choice in choices:
+        if norm == normalize(choice.label):
+            return choice
+    if aliases:
+        for choice in choices:
+            if any(norm == normalize(alias) for alias in aliases.get(choice.payload, ())):
+                return choice
+    scored = sorted(
+        ((fuzz.ratio(norm, normalize(c.label)), c) for c in choices),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )
+    if not scored or scored[0][0] < LABEL_SIMILARITY:
+        return None
+    if len(scored) > 1 and scored[1][0] >= LABEL_SIMILARITY:
+        return None  # two labels fit: ask again rather than guess
+    return scored[0][1]

@@ -1,0 +1,145 @@
+"""What the engine asks in each state: the text and the choices offered with it."""
+
+from __future__ import annotations
+
+from bot.content import Catalog, Content
+from bot.flows.state import ConvState, State
+from bot.flows.types import Choice, Reply
+from bot.instruments.schema import Instrument, Item
+from bot.scoring import progress
+
+MENU_ACTIONS = ("depression", "anxiety", "full", "talk", "resources", "delete", "stop")
+
+
+def yes_no(catalog: Catalog, prefix: str, yes_label: str, no_label: str) -> tuple[Choice, ...]:
+    return (
+        Choice(key="1", label=yes_label, payload=f"{prefix}:yes"),
+        Choice(key="2", label=no_label, payload=f"{prefix}:no"),
+    )
+
+
+def yes_no_aliases(catalog: Catalog, prefix: str) -> dict[str, list[str]]:
+    return {f"{prefix}:yes": catalog.keywords.yes, f"{prefix}:no": catalog.keywords.no}
+
+
+def menu_choices(catalog: Catalog) -> tuple[Choice, ...]:
+    labels = catalog.menu_options
+    return tuple(
+        Choice(key=str(n), label=getattr(labels, action), payload=f"menu:{action}")
+        for n, action in enumerate(MENU_ACTIONS, start=1)
+    )
+
+
+def language_choices(catalog: Catalog) -> tuple[Choice, ...]:
+    return (
+        Choice(key="1", label=catalog.choices.lang_es, payload="lang:es"),
+        Choice(key="2", label=catalog.choices.lang_en, payload="lang:en"),
+    )
+
+
+def option_choices(instrument: Instrument, item: Item, lang: str) -> tuple[Choice, ...]:
+    return tuple(
+        Choice(key=o.typed_key, label=o.label.get(lang), payload=f"ans:{item.id}:{o.code}")
+        for o in instrument.options_for(item)
+    )
+
+
+def option_aliases(catalog: Catalog, item: Item) -> dict[str, list[str]]:
+    """Lets "sí"/"no"/"yes" answer yes/no items."""
+    return {
+        f"ans:{item.id}:yes": catalog.keywords.yes,
+        f"ans:{item.id}:no": catalog.keywords.no,
+    }
+
+
+def question(content: Content, conv: ConvState) -> Reply:
+    catalog = content.catalog(conv.language)
+    instrument = content.instruments[conv.instrument_id or ""]
+    item = instrument.item(conv.item_id or "")
+    position, count = progress(instrument, conv.answers)
+    text = catalog.render(
+        "question",
+        position=position,
+        count=count,
+        timeframe=instrument.timeframe.get(conv.language),
+        text=item.text.get(conv.language),
+    )
+    return Reply(text=text, choices=option_choices(instrument, item, conv.language))
+
+
+def acuity_question(content: Content, conv: ConvState) -> Reply:
+    instrument = content.instruments[content.flows.acuity_instrument]
+    item = instrument.item(content.flows.acuity_item)
+    choices = tuple(
+        Choice(key=o.typed_key, label=o.label.get(conv.language), payload=f"acuity:{o.code}")
+        for o in instrument.options_for(item)
+    )
+    return Reply(text=item.text.get(conv.language), choices=choices)
+
+
+def current_choices(content: Content, conv: ConvState) -> tuple[Choice, ...]:
+    return prompt(content, conv).choices
+
+
+def prompt(content: Content, conv: ConvState) -> Reply:
+    """The question the person is being asked now (used to re-ask after anything else)."""
+    catalog = content.catalog(conv.language)
+    c = catalog.choices
+    match conv.state:
+        case State.CONSENT:
+            return Reply(
+                catalog.render("consent"), yes_no(catalog, "consent", c.consent_yes, c.consent_no)
+            )
+        case State.LANGUAGE:
+            return Reply(catalog.render("language"), language_choices(catalog))
+        case State.QUESTION:
+            return question(content, conv)
+        case State.RESUME:
+            instrument = content.instruments[conv.instrument_id or ""]
+            position, count = progress(instrument, conv.answers)
+            text = catalog.render(
+                "resume_offer",
+                name=instrument.short_name.get(conv.language),
+                position=position,
+                count=count,
+            )
+            return Reply(text, yes_no(catalog, "resume", c.continue_, c.menu))
+        case State.REFERRAL:
+            return Reply(catalog.render("referral_offer"), yes_no(catalog, "referral", c.yes, c.no))
+        case State.CONFIRM_DELETE:
+            return Reply(
+                catalog.render("delete_confirm"),
+                yes_no(catalog, "delete", c.delete_yes, c.delete_no),
+            )
+        case State.ACUITY:
+            return acuity_question(content, conv)
+        case State.STOPPED:
+            return Reply(catalog.render("stopped_notice"))
+        case _:
+            return Reply(catalog.render("menu"), menu_choices(catalog))
+
+
+def aliases_for(content: Content, conv: ConvState) -> dict[str, list[str]]:
+    catalog = content.catalog(conv.language)
+    match conv.state:
+        case State.CONSENT | State.RESUME | State.REFERRAL | State.CONFIRM_DELETE:
+            prefix = {
+                State.CONSENT: "consent",
+                State.RESUME: "resume",
+                State.REFERRAL: "referral",
+                State.CONFIRM_DELETE: "delete",
+            }[conv.state]
+            aliases = yes_no_aliases(catalog, prefix)
+            if conv.state is State.RESUME:
+                aliases["resume:yes"] = [*catalog.keywords.yes, *catalog.keywords.continue_]
+                aliases["resume:no"] = [*catalog.keywords.no, *catalog.keywords.menu]
+            return aliases
+        case State.QUESTION:
+            item = content.instruments[conv.instrument_id or ""].item(conv.item_id or "")
+            return option_aliases(catalog, item)
+        case State.ACUITY:
+            return {"acuity:yes": catalog.keywords.yes, "acuity:no": catalog.keywords.no}
+        case State.LANGUAGE:
+            return {"lang:es": ["es", "espanol", "castellano"], "lang:en": ["en", "ingles"]}
+        case _:
+            return {}

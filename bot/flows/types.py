@@ -1,0 +1,94 @@
+"""The conversation engine's inputs and outputs. Channel- and framework-independent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+MessageKind = Literal["text", "unsupported"]
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A message from a person, normalised by a channel adapter.
+
+    ``provider_message_id`` is the platform's id (Telegram ``update_id``, Twilio
+    ``MessageSid``); a repeat of the same id is recognised as a redelivery.
+    ``payload`` is a button's payload; ``kind`` is ``unsupported`` for stickers, photos…
+    """
+
+    channel: str
+    external_id: str
+    provider_message_id: str
+    received_at: datetime
+    text: str = ""
+    payload: str | None = None
+    kind: MessageKind = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """An option shown with a message: the number to type, its label, a button payload."""
+
+    key: str
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    choices: tuple[Choice, ...] = ()
+
+
+# --- effects: what a step asks the storage layer to do ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordConsent:
+    given: bool
+    text_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class SaveScreening:
+    instrument_id: str
+    instrument_version: str
+    answers: dict[str, str]
+    total: int | None
+    max_total: int | None
+    band: str | None
+    result: str | None
+    positive: bool
+    flags: list[dict[str, Any]]
+    started_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RaiseSignal:
+    """Something a human must look at. ``source``: instrument, free_text or request."""
+
+    source: str
+    rule_id: str
+    priority: str
+    reason: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SetOptOut:
+    opted_out: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteData:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetMessages:
+    """Drop the text of the messages kept so far (a refusal keeps only the refusal)."""
+
+
+Effect = RecordConsent | SaveScreening | RaiseSignal | SetOptOut | DeleteData | ForgetMessages

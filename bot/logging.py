@@ -1,0 +1,52 @@
+"""Structured (JSON-lines) logs that never carry phone numbers, chat ids or message text.
+
+Code logs events and ids of our own (participant ids, pseudonyms), never identifiers or
+text; as a second line of defence every record is scrubbed of long digit runs and
+``whatsapp:+…`` addresses before it is written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from typing import Any
+
+_PERSONAL = re.compile(r"(whatsapp:)?\+?\d[\d\s\-]{5,}\d")
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+
+
+def scrub(text: str) -> str:
+    return _PERSONAL.sub("[redacted]", text)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "event": scrub(record.getMessage()),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = scrub(value) if isinstance(value, str) else value
+        if record.exc_info:
+            entry["error"] = scrub(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+    # Libraries that would log request URLs containing bot tokens or numbers:
+    for name in ("httpx", "httpcore", "telegram", "twilio"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

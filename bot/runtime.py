@@ -1,0 +1,43 @@
+"""Builds the service's parts from the settings, once, for the server, the worker and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from bot.content import Content, load_content
+from bot.crypto import Cipher, cipher_for
+from bot.db.engine import make_engine
+from bot.escalation.crisis import crisis_detector
+from bot.flows import ConversationService
+from bot.flows import Engine as FlowEngine
+from bot.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    content: Content
+    db: Engine
+    cipher: Cipher
+    conversations: ConversationService
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_runtime(settings: Settings, db: Engine | None = None) -> Runtime:
+    content = load_content(settings.config_dir)
+    engine = db or make_engine(settings.database_url)
+    cipher = cipher_for(settings.secret_key.get_secret_value())
+    flow = FlowEngine(
+        content,
+        inactivity_expiry=timedelta(hours=settings.inactivity_expiry_hours),
+        detect_crisis=crisis_detector(settings.config_dir / "crisis"),
+    )
+    conversations = ConversationService(
+        engine, flow, cipher, default_language=settings.default_language
+    )
+    return Runtime(settings, content, engine, cipher, conversations)

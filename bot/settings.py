@@ -1,0 +1,131 @@
+"""Service settings: one pydantic-settings class, read from the environment and ``.env``.
+
+A bad value stops start-up with one line naming the setting (see :func:`load_settings`).
+Secrets are ``SecretStr`` so they never reach a log or a repr.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-000000"
+
+
+class SettingsError(SystemExit):
+    """Raised (and exits) when a setting is invalid; the message names the setting."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    environment: Literal["development", "production", "test"] = Field(
+        default="development", description="`production` refuses the development SECRET_KEY."
+    )
+    database_url: str = Field(
+        default=f"sqlite:///{ROOT / 'var' / 'screening.db'}",
+        description="SQLAlchemy URL. SQLite (default) or `postgresql+psycopg://user@host/db`.",
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEV_SECRET_KEY),
+        description="Key for hashing and encrypting phone numbers and chat ids (≥ 32 chars).",
+    )
+    config_dir: Path = Field(
+        default=ROOT / "config", description="Folder with instruments, messages and resources."
+    )
+    oncall_file: Path = Field(
+        default=ROOT / "config" / "oncall.yaml", description="On-call roster (YAML)."
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The URL the platforms call (used to verify Twilio signatures).",
+    )
+    telegram_bot_token: SecretStr | None = Field(default=None, description="Telegram bot token.")
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token."
+    )
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org/bot", description="Bot API base URL (tests use a fake)."
+    )
+    twilio_account_sid: str | None = Field(default=None, description="Twilio account SID.")
+    twilio_auth_token: SecretStr | None = Field(default=None, description="Twilio auth token.")
+    twilio_whatsapp_from: str | None = Field(
+        default=None, description="Sender, e.g. `whatsapp:+14155238886` (the sandbox)."
+    )
+    twilio_api_base_url: str | None = Field(
+        default=None, description="Twilio REST base URL override (tests use a fake)."
+    )
+    inactivity_expiry_hours: float = Field(
+        default=24.0, gt=0, description="After this long without a message, a flow is not resumed."
+    )
+    default_language: Literal["es", "en"] = Field(default="es", description="First language.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Log level."
+    )
+    simulator_enabled: bool = Field(
+        default=True, description="Serve the chat simulator at `/simulator`."
+    )
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql+psycopg://", "postgresql://")):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("public_base_url", "telegram_api_base_url", "twilio_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+    @field_validator("config_dir")
+    @classmethod
+    def _existing_dir(cls, value: Path) -> Path:
+        if not value.is_dir():
+            raise ValueError(f"{value} is not a folder")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def check_production(self) -> None:
+        if self.environment == "production" and (
+            self.secret_key.get_secret_value() == DEV_SECRET_KEY
+        ):
+            raise SettingsError("SECRET_KEY: the development key cannot be used in production")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning a validation error into one clear line."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise SettingsError(f"invalid setting {name}: {first['msg']}") from None
+    settings.check_production()
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

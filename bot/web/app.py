@@ -1,0 +1,36 @@
+"""The FastAPI application: webhooks, health, and the chat simulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from bot.logging import configure_logging
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings, get_settings
+from bot.web import health, simulator
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or (runtime.settings if runtime else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = runtime is None
+        rt = runtime or build_runtime(settings)
+        app.state.runtime = rt
+        try:
+            yield
+        finally:
+            if own:
+                rt.close()
+
+    if runtime is None:
+        configure_logging(settings.log_level)
+    app = FastAPI(title="Screening bot", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.include_router(health.router)
+    if settings.simulator_enabled:
+        app.include_router(simulator.router)
+    return app
