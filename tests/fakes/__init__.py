@@ -1,0 +1,1 @@
+"""Fake Telegram Bot API and Twilio REST API servers for offline tests."""
