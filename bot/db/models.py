@@ -100,21 +100,37 @@ class Conversation(SQLModel, table=True):
 
 
 class InboundMessage(SQLModel, table=True):
-    """Every message received. The (channel, provider id) pair is unique: a redelivery of
-    the same message is recognised and not processed twice."""
+    """The inbox: every message received, recorded before the platform gets its 2xx.
+
+    The (channel, provider id) pair is unique, so a redelivery is recognised and dropped.
+    A conversation step marks its message ``done`` in the step's own transaction; a message
+    still ``pending`` after a crash is processed after restart. The sender's identifier is
+    kept encrypted only until the message is processed.
+    """
 
     __tablename__ = "inbound_message"
-    __table_args__ = (UniqueConstraint("channel", "provider_message_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_message_id"),
+        Index("ix_inbound_sender_status", "channel", "sender_hash", "status"),
+        Index("ix_inbound_status", "status", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
     provider_message_id: str = Field(max_length=64)
+    sender_hash: str = Field(max_length=64)
+    sender_enc: str | None = None
     participant_id: int | None = Field(
         default=None, foreign_key="participant.id", index=True, ondelete="SET NULL"
     )
     kind: str = Field(max_length=16)
     text: str | None = None
+    payload: str | None = Field(default=None, max_length=256)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    error: str | None = None
     received_at: datetime = ts()
+    processed_at: datetime | None = ts(nullable=True)
 
 
 class OutboundMessage(SQLModel, table=True):

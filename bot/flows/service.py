@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, delete, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
@@ -49,6 +49,10 @@ log = logging.getLogger(__name__)
 #: States in which the person has not (or no longer) consented: message text is not kept.
 NO_CONSENT_STATES = frozenset({State.NEW, State.CONSENT, State.REFUSED})
 MAX_ATTEMPTS = 8
+#: A message whose step fails this many times is set aside as ``failed``.
+MAX_STEP_FAILURES = 3
+#: Longest text kept for a message (a 10 kB paste is cut, never refused).
+MAX_STORED_TEXT = 10_000
 
 
 class ConcurrencyError(RuntimeError):
@@ -57,6 +61,7 @@ class ConcurrencyError(RuntimeError):
 
 @dataclass
 class StepOutcome:
+    inbound_id: int | None = None
     duplicate: bool = False
     replies: list[Reply] = field(default_factory=list)
     outbound_ids: list[int] = field(default_factory=list)
@@ -64,8 +69,26 @@ class StepOutcome:
     signals: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Received:
+    """The result of recording an inbound message: its row id, or a known duplicate."""
+
+    inbound_id: int | None
+    channel: str
+    sender_hash: str
+
+    @property
+    def duplicate(self) -> bool:
+        return self.inbound_id is None
+
+
 class ConversationService:
-    """Runs the engine for one inbound message, inside one database transaction."""
+    """Records inbound messages (the inbox) and runs conversation steps over them.
+
+    ``receive`` is the fast, durable intake a webhook does before answering 2xx.
+    ``process_sender`` runs the pending messages of one person, in order, one transaction
+    each. ``handle`` does both at once (the simulators).
+    """
 
     def __init__(
         self,
@@ -83,88 +106,218 @@ class ConversationService:
         self.default_language = default_language
         self.inline_channels = frozenset(inline_channels)
         self.clock = clock
+        self._postgres = db.dialect.name == "postgresql"
+
+    # --- intake -------------------------------------------------------------------------------
+
+    def inbound_row(self, msg: Inbound) -> InboundMessage:
+        return InboundMessage(
+            channel=msg.channel,
+            provider_message_id=msg.provider_message_id,
+            sender_hash=self.cipher.lookup_hash(msg.channel, msg.external_id),
+            sender_enc=self.cipher.encrypt(msg.external_id),
+            kind=msg.kind,
+            text=msg.text[:MAX_STORED_TEXT] if msg.text else None,
+            payload=msg.payload,
+            received_at=msg.received_at,
+        )
+
+    def receive(self, msg: Inbound) -> Received:
+        """Record ``msg`` durably. A redelivery of a recorded message returns a duplicate."""
+        row = self.inbound_row(msg)
+        try:
+            with Session(self.db, expire_on_commit=False) as session:
+                session.add(row)
+                session.commit()
+        except IntegrityError:
+            log.info("duplicate delivery dropped", extra={"channel": msg.channel})
+            return Received(None, msg.channel, row.sender_hash)
+        return Received(row.id, msg.channel, row.sender_hash)
 
     def handle(self, msg: Inbound) -> StepOutcome:
+        """Receive and process at once; the outcome of ``msg`` itself is returned."""
+        received = self.receive(msg)
+        if received.duplicate:
+            return StepOutcome(duplicate=True)
+        outcomes = self.process_sender(received.channel, received.sender_hash)
+        for outcome in outcomes:
+            if outcome.inbound_id == received.inbound_id:
+                return outcome
+        # Another worker processed it first; its replies are in the outbox.
+        return StepOutcome(inbound_id=received.inbound_id)
+
+    # --- processing -----------------------------------------------------------------------
+
+    def pending_senders(self, limit: int = 100) -> list[tuple[str, str]]:
+        """People with messages waiting, oldest first."""
+        with Session(self.db) as session:
+            rows = session.exec(
+                select(InboundMessage.channel, InboundMessage.sender_hash, InboundMessage.id)
+                .where(InboundMessage.status == "pending")
+                .order_by(InboundMessage.id)  # type: ignore[arg-type]
+                .limit(limit * 4)
+            ).all()
+        senders: list[tuple[str, str]] = []
+        for channel, sender, _ in rows:
+            if (channel, sender) not in senders:
+                senders.append((channel, sender))
+        return senders[:limit]
+
+    def process_pending(self, limit: int = 100) -> list[StepOutcome]:
+        outcomes: list[StepOutcome] = []
+        for channel, sender in self.pending_senders(limit):
+            outcomes.extend(self.process_sender(channel, sender))
+        return outcomes
+
+    def process_sender(self, channel: str, sender_hash: str) -> list[StepOutcome]:
+        """Run every pending message of one person, oldest first, one transaction each."""
+        outcomes: list[StepOutcome] = []
+        while True:
+            outcome = self._process_next(channel, sender_hash)
+            if outcome is None:
+                return outcomes
+            outcomes.append(outcome)
+
+    def _process_next(self, channel: str, sender_hash: str) -> StepOutcome | None:
         for _attempt in range(MAX_ATTEMPTS):
+            inbound_id: int | None = None
             try:
                 with Session(self.db, expire_on_commit=False) as session:
-                    outcome = self._step(session, msg)
+                    self._lock_sender(session, channel, sender_hash)
+                    inbound = session.exec(
+                        select(InboundMessage)
+                        .where(
+                            InboundMessage.channel == channel,
+                            InboundMessage.sender_hash == sender_hash,
+                            InboundMessage.status == "pending",
+                        )
+                        .order_by(InboundMessage.id)  # type: ignore[arg-type]
+                        .limit(1)
+                        .with_for_update()
+                    ).first()
+                    if inbound is None:
+                        return None
+                    inbound_id = inbound.id
+                    outcome = self._step(session, inbound)
                     session.commit()
                     return outcome
-            except IntegrityError:
-                if self._already_received(msg):
-                    log.info("duplicate delivery dropped", extra={"channel": msg.channel})
-                    return StepOutcome(duplicate=True)
-            except StaleDataError:
+            except (IntegrityError, StaleDataError):
                 log.info("conversation changed concurrently; retrying")
+            except Exception:  # a poison message must not block the person's queue
+                log.exception("conversation step failed", extra={"inbound_id": inbound_id})
+                if inbound_id is None:
+                    raise
+                self._record_failure(inbound_id)
         raise ConcurrencyError("could not process the message after repeated conflicts")
 
-    def _already_received(self, msg: Inbound) -> bool:
+    def _record_failure(self, inbound_id: int) -> None:
+        """Count a failed step; after ``MAX_STEP_FAILURES`` the message is set aside as
+        ``failed`` (crisis words in it still raise a signal, so no risk is lost)."""
         with Session(self.db) as session:
-            found = session.exec(
-                select(InboundMessage.id).where(
-                    InboundMessage.channel == msg.channel,
-                    InboundMessage.provider_message_id == msg.provider_message_id,
-                )
-            ).first()
-            return found is not None
+            inbound = session.get(InboundMessage, inbound_id)
+            if inbound is None or inbound.status != "pending":
+                return
+            inbound.attempts += 1
+            if inbound.attempts >= MAX_STEP_FAILURES:
+                inbound.status = "failed"
+                inbound.processed_at = self.clock()
+                crisis = self.flow.detect_crisis(inbound.text or "")
+                if crisis is not None:
+                    participant = session.exec(
+                        select(Participant).where(
+                            Participant.channel == inbound.channel,
+                            Participant.external_hash == inbound.sender_hash,
+                        )
+                    ).first()
+                    session.add(
+                        RiskSignal(
+                            participant_id=participant.id if participant else None,
+                            source="free_text",
+                            rule_id=f"text.{crisis.pattern_id}",
+                            priority=crisis.priority,
+                            reason=f"{crisis.category} (message could not be processed)",
+                            detail={"matched": crisis.matched, "inbound_id": inbound.id},
+                            created_at=self.clock(),
+                        )
+                    )
+            session.add(inbound)
+            session.commit()
+
+    def _lock_sender(self, session: Session, channel: str, sender_hash: str) -> None:
+        """Serialise steps for one person across processes (SQLite: BEGIN IMMEDIATE)."""
+        if self._postgres:
+            key = int(sender_hash[:15], 16)  # 60 bits: fits a bigint
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     # --- the step ---------------------------------------------------------------------------
 
-    def _step(self, session: Session, msg: Inbound) -> StepOutcome:
+    def _step(self, session: Session, inbound: InboundMessage) -> StepOutcome:
         now = self.clock()
-        participant = self._participant(session, msg, now)
-        inbound = InboundMessage(
-            channel=msg.channel,
-            provider_message_id=msg.provider_message_id,
-            participant_id=participant.id,
-            kind=msg.kind,
-            text=None,
-            received_at=now,
+        participant = self._participant(session, inbound, now)
+        msg = Inbound(
+            channel=inbound.channel,
+            external_id="",  # the engine never needs the identifier
+            provider_message_id=inbound.provider_message_id,
+            received_at=inbound.received_at,
+            text=inbound.text or "",
+            payload=inbound.payload,
+            kind="text" if inbound.kind == "text" else "unsupported",
         )
-        session.add(inbound)
-        session.flush()  # a redelivery fails here, on the unique constraint
-
         row = session.exec(
             select(Conversation).where(Conversation.participant_id == participant.id)
         ).first()
         conv = self._load_state(row, participant)
         step = self.flow.step(conv, msg, now)
-        if conv.state not in NO_CONSENT_STATES or _consented(step.effects):
-            inbound.text = msg.text[:10_000] if msg.text else None
 
-        outcome = StepOutcome(participant_id=participant.id, replies=step.replies)
+        inbound.participant_id = participant.id
+        inbound.status = "done"
+        inbound.processed_at = now
+        inbound.sender_enc = None
+        if conv.state in NO_CONSENT_STATES and not _consented(step.effects):
+            inbound.text = None  # without consent nothing is kept
+        session.add(inbound)
+        session.flush()
+
+        outcome = StepOutcome(
+            inbound_id=inbound.id, participant_id=participant.id, replies=step.replies
+        )
         deleted = any(isinstance(e, DeleteData) for e in step.effects)
         for effect in step.effects:
             self._apply(session, effect, participant, now, outcome)
         if not deleted:
             participant.language = conv.language
-            participant.last_inbound_at = now
+            participant.last_inbound_at = max(
+                participant.last_inbound_at or inbound.received_at, inbound.received_at
+            )
             session.add(participant)
             self._save_state(session, row, participant, conv)
         outcome.outbound_ids = self._queue(
-            session, participant, step.replies, msg.channel, now, detached=deleted
+            session, participant, step.replies, inbound.channel, now, detached=deleted
         )
         return outcome
 
-    def _participant(self, session: Session, msg: Inbound, now: datetime) -> Participant:
-        lookup = self.cipher.lookup_hash(msg.channel, msg.external_id)
+    def _participant(self, session: Session, inbound: InboundMessage, now: datetime) -> Participant:
         participant = session.exec(
             select(Participant)
-            .where(Participant.channel == msg.channel, Participant.external_hash == lookup)
+            .where(
+                Participant.channel == inbound.channel,
+                Participant.external_hash == inbound.sender_hash,
+            )
             .with_for_update()
         ).first()
         if participant is None:
+            if inbound.sender_enc is None:
+                raise ValueError("pending inbound message without its sender")
             participant = Participant(
-                channel=msg.channel,
-                external_hash=lookup,
-                external_enc=self.cipher.encrypt(msg.external_id),
-                pseudonym=self.cipher.pseudonym(lookup),
+                channel=inbound.channel,
+                external_hash=inbound.sender_hash,
+                external_enc=inbound.sender_enc,
+                pseudonym=self.cipher.pseudonym(inbound.sender_hash),
                 language=self.default_language,
                 created_at=now,
             )
             session.add(participant)
-            session.flush()  # two first contacts at once: one fails here and retries
+            session.flush()
         return participant
 
     def _load_state(self, row: Conversation | None, participant: Participant) -> ConvState:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-from bot.db import models  # noqa: F401  (registers the tables)
+from bot.db import registry  # noqa: F401  (registers every table)
 from bot.db.engine import make_engine
 
 config = context.config

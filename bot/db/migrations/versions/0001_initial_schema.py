@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 07:40:07.805112
+Create Date: 2026-11-22 07:44:08.239836
 """
 
 from collections.abc import Sequence
@@ -82,10 +82,17 @@ def upgrade() -> None:
         sa.Column(
             "provider_message_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False
         ),
+        sa.Column("sender_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("sender_enc", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("participant_id", sa.Integer(), nullable=True),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("text", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("payload", sqlmodel.sql.sqltypes.AutoString(length=256), nullable=True),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("received_at", bot.db.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("processed_at", bot.db.models.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["participant_id"], ["participant.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("channel", "provider_message_id"),
@@ -94,6 +101,10 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_inbound_message_participant_id"), ["participant_id"], unique=False
         )
+        batch_op.create_index(
+            "ix_inbound_sender_status", ["channel", "sender_hash", "status"], unique=False
+        )
+        batch_op.create_index("ix_inbound_status", ["status", "id"], unique=False)
 
     op.create_table(
         "outbound_message",
@@ -201,6 +212,8 @@ def downgrade() -> None:
 
     op.drop_table("outbound_message")
     with op.batch_alter_table("inbound_message", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbound_status")
+        batch_op.drop_index("ix_inbound_sender_status")
         batch_op.drop_index(batch_op.f("ix_inbound_message_participant_id"))
 
     op.drop_table("inbound_message")

@@ -1,0 +1,7 @@
+"""Imports every module that defines tables, so ``SQLModel.metadata`` knows them all.
+
+Alembic's env.py and the tests import this module; a new domain package with its own
+``models.py`` adds one import line here.
+"""
+
+from bot.db import models  # noqa: F401
