@@ -21,6 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     chat = commands.add_parser("chat", help="chat with the bot in this terminal")
     chat.add_argument("--as", dest="person", default=None, help="conversation id to resume")
 
+    commands.add_parser("worker", help="run the background loops without the web server")
     commands.add_parser("validate-config", help="check every file in config/")
     commands.add_parser("migrate", help="apply database migrations")
 
@@ -33,6 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {
         "serve": _serve,
         "chat": _chat,
+        "worker": _worker,
         "validate-config": _validate_config,
         "migrate": _migrate,
     }[args.command]
@@ -108,6 +110,35 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     finally:
         runtime.close()
+
+
+def _worker(settings: Settings, _args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
+    from bot.logging import configure_logging
+    from bot.runtime import build_runtime
+    from bot.worker import build_workers
+
+    configure_logging(settings.log_level)
+    if not _ensure_migrated(settings):
+        return 1
+
+    async def run() -> None:
+        runtime = build_runtime(settings)
+        workers = build_workers(runtime)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        workers.start()
+        print(f"worker running: {', '.join(workers.loops)} (Ctrl-C to stop)", flush=True)
+        await stop.wait()
+        await workers.stop()
+        runtime.close()
+
+    asyncio.run(run())
+    return 0
 
 
 def _validate_config(settings: Settings, _args: argparse.Namespace) -> int:

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level."
     )
+    run_workers_in_server: bool = Field(
+        default=True,
+        description="Run the inbox, outbox and escalation loops inside `serve` "
+        "(turn off when `python -m bot worker` processes do it).",
+    )
     simulator_enabled: bool = Field(
         default=True, description="Serve the chat simulator at `/simulator`."
     )

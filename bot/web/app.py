@@ -11,6 +11,7 @@ from bot.logging import configure_logging
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, get_settings
 from bot.web import health, simulator
+from bot.worker import build_workers
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -20,10 +21,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = runtime is None
         rt = runtime or build_runtime(settings)
+        workers = build_workers(rt)
         app.state.runtime = rt
+        app.state.workers = workers
+        if settings.run_workers_in_server:
+            workers.start()
         try:
             yield
         finally:
+            await workers.stop()
             if own:
                 rt.close()
 
