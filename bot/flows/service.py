@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, text, update
+from sqlalchemy import Engine, delete, or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
@@ -53,6 +53,8 @@ MAX_ATTEMPTS = 8
 MAX_STEP_FAILURES = 3
 #: Longest text kept for a message (a 10 kB paste is cut, never refused).
 MAX_STORED_TEXT = 10_000
+#: How long an inline (simulator) message may stay pending before the inbox loop takes it.
+INLINE_GRACE = timedelta(seconds=30)
 
 
 class ConcurrencyError(RuntimeError):
@@ -149,11 +151,19 @@ class ConversationService:
     # --- processing -----------------------------------------------------------------------
 
     def pending_senders(self, limit: int = 100) -> list[tuple[str, str]]:
-        """People with messages waiting, oldest first."""
+        """People with messages waiting, oldest first. Messages of inline channels (the
+        simulator) are left to the request that received them, unless it died on them."""
+        abandoned = self.clock() - INLINE_GRACE
         with Session(self.db) as session:
             rows = session.exec(
                 select(InboundMessage.channel, InboundMessage.sender_hash, InboundMessage.id)
-                .where(InboundMessage.status == "pending")
+                .where(
+                    InboundMessage.status == "pending",
+                    or_(
+                        InboundMessage.channel.not_in(self.inline_channels),  # type: ignore[attr-defined]
+                        InboundMessage.received_at < abandoned,
+                    ),
+                )
                 .order_by(InboundMessage.id)  # type: ignore[arg-type]
                 .limit(limit * 4)
             ).all()

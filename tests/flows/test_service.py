@@ -108,7 +108,7 @@ def test_messages_recorded_before_a_crash_are_processed_after_restart(
 ) -> None:
     first = ConversationService(db, FlowEngine(content), Cipher(SECRET), clock=clock)
     for t in ("hola", "1", "1", "1", "2", "3"):
-        assert not first.receive(msg(t)).duplicate
+        assert not first.receive(msg(t, channel="whatsapp")).duplicate
     # the process "dies" here: nothing was processed
     restarted = ConversationService(db, FlowEngine(content), Cipher(SECRET), clock=clock)
     outcomes = restarted.process_pending()
@@ -181,3 +181,12 @@ def test_the_inactivity_expiry_uses_the_service_clock(
     clock.now += timedelta(hours=30)
     replies = talk(service, "2")
     assert any("empezamos de nuevo" in r for r in replies)
+
+
+def test_simulator_messages_are_left_to_their_request_unless_abandoned(
+    service: ConversationService, clock: Clock
+) -> None:
+    service.receive(msg("hola"))  # channel "sim": answered by the request that sent it
+    assert service.process_pending() == []
+    clock.now += timedelta(minutes=1)  # ...unless that request died on it
+    assert len(service.process_pending()) == 1
