@@ -248,6 +248,12 @@ class Instrument(Strict):
             codes = [o.code for o in options]
             if len(set(codes)) != len(codes):
                 raise ValueError(f"option_sets.{name}: duplicate option codes {codes}")
+            unkeyed = [o.code for o in options if o.key is None and o.value is None]
+            if unkeyed:
+                raise ValueError(
+                    f"option_sets.{name}: option(s) {unkeyed} have no value and no key, "
+                    "so there is no number to type"
+                )
             keys = [o.typed_key for o in options]
             if len(set(keys)) != len(keys):
                 raise ValueError(f"option_sets.{name}: two options share the typed number {keys}")
@@ -260,9 +266,13 @@ class Instrument(Strict):
         for item in self.items:
             if item.options not in self.option_sets:
                 raise ValueError(f"items.{item.id}.options: no option set {item.options!r}")
-            if item.scored and any(o.value is None for o in self.option_sets[item.options]):
-                if self.scoring.method == "sum":
-                    raise ValueError(f"items.{item.id}: a summed item needs a value on every option")
+            options = self.option_sets[item.options]
+            if (
+                self.scoring.method == "sum"
+                and item.scored
+                and any(o.value is None for o in options)
+            ):
+                raise ValueError(f"items.{item.id}: a summed item needs a value on every option")
             if item.ask_if is not None:
                 refs = condition_items(item.ask_if)
                 unknown = refs - set(ids)
@@ -275,10 +285,24 @@ class Instrument(Strict):
                         "that are not asked before it"
                     )
                 self._check_codes(item.ask_if, f"items.{item.id}.ask_if")
+                for kind in (TotalAtLeast, ResultIs):
+                    if condition_uses(item.ask_if, kind):
+                        raise ValueError(
+                            f"items.{item.id}.ask_if: {kind.__name__} is not known while "
+                            "questions are still being asked; use item conditions"
+                        )
             seen.add(item.id)
         return set(ids)
 
     def _check_codes(self, cond: Condition, where: str) -> None:
+        if isinstance(cond, ItemAtLeast):
+            item = self.item(cond.item)
+            values = [o.value for o in self.option_sets[item.options] if o.value is not None]
+            if not values or max(values) < cond.gte:
+                raise ValueError(
+                    f"{where}: item {cond.item} has no option with a value >= {cond.gte}, "
+                    "so the condition can never hold"
+                )
         if isinstance(cond, ItemIs):
             item = self.item(cond.item)
             codes = {o.code for o in self.option_sets[item.options]}
@@ -298,6 +322,8 @@ class Instrument(Strict):
             if not item.scored:
                 continue
             values = [o.value for o in self.option_sets[item.options] if o.value is not None]
+            if not values:
+                continue
             low += min(values)
             high += max(values)
         return low, high
@@ -306,7 +332,12 @@ class Instrument(Strict):
         if not self.bands:
             raise ValueError("bands: a summed instrument needs severity bands")
         low, high = self.total_range
+        codes = [b.code for b in self.bands]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"bands: duplicate codes {codes}")
         bands = sorted(self.bands, key=lambda b: b.min)
+        if bands[0].min != low:
+            raise ValueError(f"bands: the first band starts at {bands[0].min}, not at {low}")
         expected = low
         for band in bands:
             if band.min > band.max:
@@ -316,8 +347,6 @@ class Instrument(Strict):
             if band.min < expected:
                 raise ValueError(f"bands.{band.code}: overlaps the band before it at {band.min}")
             expected = band.max + 1
-        if bands[0].min != low:
-            raise ValueError(f"bands: the first band starts at {bands[0].min}, not at {low}")
         if expected - 1 != high:
             raise ValueError(f"bands: the last band ends at {expected - 1}, not at {high}")
 
@@ -327,15 +356,29 @@ class Instrument(Strict):
         defaults = [r for r in self.results if r.when is None]
         if len(defaults) != 1 or self.results[-1].when is not None:
             raise ValueError("results: exactly one result, the last, must have no 'when'")
+        codes = [r.code for r in self.results]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"results: duplicate codes {codes}")
         for result in self.results:
             if result.when is not None:
+                for kind in (TotalAtLeast, ResultIs):
+                    if condition_uses(result.when, kind):
+                        raise ValueError(
+                            f"results.{result.code}.when: {kind.__name__} is not allowed in a "
+                            "result; use item conditions"
+                        )
                 unknown = condition_items(result.when) - item_ids
                 if unknown:
-                    raise ValueError(f"results.{result.code}.when: unknown item(s) {sorted(unknown)}")
+                    raise ValueError(
+                        f"results.{result.code}.when: unknown item(s) {sorted(unknown)}"
+                    )
                 self._check_codes(result.when, f"results.{result.code}.when")
 
     def _check_rules(self, item_ids: set[str]) -> None:
         result_codes = {r.code for r in self.results}
+        ids = [r.id for r in self.risk_rules]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"risk_rules: duplicate ids {ids}")
         for rule in self.risk_rules:
             where = f"risk_rules.{rule.id}.when"
             unknown = condition_items(rule.when) - item_ids
@@ -345,6 +388,19 @@ class Instrument(Strict):
             if condition_uses(rule.when, TotalAtLeast) and self.scoring.method != "sum":
                 raise ValueError(f"{where}: total_gte needs scoring.method 'sum'")
             self._check_result_refs(rule.when, result_codes, where)
+            self._check_totals(rule.when, where)
+
+    def _check_totals(self, cond: Condition, where: str) -> None:
+        if isinstance(cond, TotalAtLeast):
+            high = self.total_range[1]
+            if cond.total_gte > high:
+                raise ValueError(
+                    f"{where}: total_gte {cond.total_gte} is above the maximum total {high}"
+                )
+        for sub in (
+            getattr(cond, "any", None) or getattr(cond, "all", None) or getattr(cond, "none", None)
+        ) or []:
+            self._check_totals(sub, where)
 
     def _check_result_refs(self, cond: Condition, codes: set[str], where: str) -> None:
         if isinstance(cond, ResultIs):
