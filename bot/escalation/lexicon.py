@@ -1,0 +1,686 @@
+"""The crisis lexicon: text normalisation, the schema of ``config/crisis/*.yaml``, compilation.
+
+Everything expensive happens here, once, at load: phrases are expanded, normalised with the
+same function that normalises messages and compiled into one regular expression per language
+(a character trie over the first word-unit of every phrase, so the engine dispatches on the
+first letter, with the rest of each phrase as a sub-pattern), plus one per pattern to tell
+which matched, and one for all idioms. ``bot.escalation.detection`` only runs those.
+
+Normalised text is lowercase ASCII words separated by single spaces. To absorb the spelling
+people actually use, each word is canonicalised: accents stripped, repeated letters collapsed
+to one ("moriiir", "kill" -> "morir", "kil"), a leading "h" dropped, "z" -> "s", "v" -> "b",
+"c" before e/i -> "s", "k" before e/i and a bare "q" -> "qu" ("kiero", "qiero" -> "quiero"),
+and common chat shorthand expanded ("q" -> "que", "xq" -> "porque", "im" -> "i am",
+"dont" -> "do not"). Phrases in the config are written in ordinary spelling and pass through
+the same function, so the two always agree. Raw ``regexes`` cannot be normalised that way;
+they must be written in canonical form and the schema rejects those that visibly are not.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bot.instruments.schema import Priority
+
+MAX_VARIANTS_PER_PHRASE = 4096  # per word-unit of a phrase, after {…} expansion
+DEFAULT_GAP_WORDS = 3  # "..." ; "...N" allows 1 <= N <= 9
+
+
+class LexiconError(ValueError):
+    """A crisis lexicon file is missing, unreadable or invalid."""
+
+
+# --------------------------------------------------------------------------- normalisation
+
+# A token is a run of letters/digits (with combining accents and inner apostrophes), or one
+# of the few emoji that carry meaning for self-harm; every other character is a separator.
+_EMOJI_WORDS: dict[str, str] = {
+    "\U0001f52a": "emojiknife",
+    "\U0001fa78": "emojiblood",
+    "\U0001f48a": "emojipill",
+    "\U0001faa2": "emojirope",
+    "\u26b0": "emojicoffin",
+    "\U0001faa6": "emojigrave",
+    "\U0001f52b": "emojigun",
+}
+_TOKEN_RE = re.compile(
+    r"(?:[^\W_]|[\u0300-\u036f'\u2019])+|[" + "".join(_EMOJI_WORDS) + "]",
+)
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_RUNS = re.compile(r"([a-z])\1+")
+_BARE_Q = re.compile(r"q(?!u)")
+_LEET = str.maketrans("4310567", "aeiosgt")
+_HAS_LETTER_AND_DIGIT = re.compile(r"(?=.*[a-z])(?=.*[0-9])")
+
+# Chat shorthand, keyed by the accent-stripped, run-collapsed token.
+_SHORTHAND: dict[str, str] = {
+    # Spanish
+    "q": "que",
+    "k": "que",
+    "ke": "que",
+    "qe": "que",
+    "xq": "porque",
+    "xk": "porque",
+    "pq": "porque",
+    "porq": "porque",
+    "x": "por",
+    "d": "de",
+    "m": "me",
+    "t": "te",
+    "tb": "tambien",
+    "tmb": "tambien",
+    "ps": "pues",
+    "pe": "pues",
+    "pa": "para",
+    "toy": "estoy",
+    "bn": "bien",
+    "nd": "nada",
+    # English
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "im": "i am",
+    "ima": "i am going to",
+    "gona": "going to",
+    "wana": "want to",
+    "dont": "do not",
+    "doesnt": "does not",
+    "didnt": "did not",
+    "cant": "can not",
+    "canot": "can not",
+    "wont": "will not",
+    "wouldnt": "would not",
+    "couldnt": "could not",
+    "shouldnt": "should not",
+    "isnt": "is not",
+    "arent": "are not",
+    "wasnt": "was not",
+    "werent": "were not",
+    "aint": "am not",
+    "ive": "i have",
+    "id": "i would",
+    "youre": "you are",
+    "theyre": "they are",
+    "shes": "she is",
+    "thats": "that is",
+    "whats": "what is",
+    "rn": "right now",
+    "tn": "tonight",
+    "tonite": "tonight",
+}
+
+
+_ZV = str.maketrans("zv", "sb")
+
+
+def _collapse_runs(word: str) -> str:
+    return _RUNS.sub(r"\1", word) if _RUNS.search(word) else word
+
+
+def _canonical_collapsed(word: str) -> str:
+    """``_canonical_word`` of a word that has no repeated letters (the hot path).
+
+    Plain string operations where they suffice: this runs for every new token.
+    """
+    if len(word) > 1 and word[0] == "h":
+        word = word[1:]
+    before = word
+    if "z" in word or "v" in word:
+        word = word.translate(_ZV)
+    if "c" in word:
+        word = word.replace("ce", "se").replace("ci", "si")
+    if "k" in word:
+        word = word.replace("ke", "que").replace("ki", "qui")
+    if "q" in word and word.count("q") != word.count("qu"):
+        word = _BARE_Q.sub("qu", word)
+    return word if word is before else _collapse_runs(word)
+
+
+def _canonical_word(word: str) -> str:
+    """Spelling-tolerant form of one lowercase ASCII word."""
+    return _canonical_collapsed(_collapse_runs(word))
+
+
+_SHORTHAND_CANONICAL: dict[str, str] = {
+    key: " ".join(_canonical_word(word) for word in value.split())
+    for key, value in _SHORTHAND.items()
+}
+
+
+def _ascii_word(raw: str) -> str:
+    """Lowercase ASCII letters and digits of a token (accents stripped, rest dropped)."""
+    if raw.isascii():
+        lowered = raw.lower()
+        return lowered if lowered.isalpha() else _NON_WORD.sub("", lowered)
+    folded = unicodedata.normalize("NFKD", raw.casefold())
+    return _NON_WORD.sub("", folded.encode("ascii", "ignore").decode("ascii"))
+
+
+@functools.lru_cache(maxsize=65536)
+def normalize_token(raw: str) -> str:
+    """The normalised form of one token: zero, one or several space-separated words."""
+    emoji = _EMOJI_WORDS.get(raw)
+    if emoji is not None:
+        return _canonical_word(emoji)
+    word = _ascii_word(raw)
+    if not word:
+        return ""
+    if not word.isalpha() and _HAS_LETTER_AND_DIGIT.match(word):
+        word = word.translate(_LEET)
+    collapsed = _collapse_runs(word)
+    shorthand = _SHORTHAND_CANONICAL.get(collapsed)
+    return shorthand if shorthand is not None else _canonical_collapsed(collapsed)
+
+
+def iter_tokens(text: str) -> Iterable[re.Match[str]]:
+    """Tokens of ``text`` in order; ``normalize_token`` of each may be empty."""
+    return _TOKEN_RE.finditer(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _normalize_chunk(chunk: str) -> str:
+    if chunk.isascii() and chunk.isalnum():  # one token: skip the tokeniser
+        return normalize_token(chunk)
+    parts = [normalize_token(match.group()) for match in _TOKEN_RE.finditer(chunk)]
+    return " ".join(part for part in parts if part)
+
+
+def normalize(text: str) -> str:
+    """Lowercase ASCII words separated by single spaces; see the module docstring.
+
+    Tokens never contain whitespace, so the text is split on whitespace (fast, in C) and
+    each chunk's normalisation is cached: chat vocabulary repeats a lot.
+    """
+    parts = [_normalize_chunk(chunk) for chunk in text.split()]
+    return " ".join(part for part in parts if part)
+
+
+# --------------------------------------------------------------------------- schema
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CategorySpec(_Strict):
+    """A detection category and the priority its cases get unless a pattern overrides it."""
+
+    priority: Priority
+    description: str = Field(min_length=1)
+
+
+class NegationSpec(_Strict):
+    """Negation cues that cancel a match when they come just before it in the same clause.
+
+    Walking back from the match, ``fillers`` may sit between the cue and the match ("no
+    *me voy a* matar"); any other word, or punctuation, ends the search. ``pseudo`` are
+    cue-led phrases that do not negate ("no sé si ...").
+    """
+
+    cues: list[str] = Field(min_length=1)
+    fillers: list[str] = Field(default_factory=list)
+    pseudo: list[str] = Field(default_factory=list)
+    max_lookback: int = Field(default=6, ge=1, le=12)
+
+    @model_validator(mode="after")
+    def _normalisable(self) -> NegationSpec:
+        for value in [*self.cues, *self.pseudo]:
+            if not normalize(value):
+                raise ValueError(f"negation phrase {value!r} normalises to nothing")
+        for value in self.fillers:
+            if len(normalize(value).split()) != 1:
+                raise ValueError(f"filler {value!r} must normalise to exactly one word")
+        return self
+
+
+class _PhraseSet(_Strict):
+    id: str = Field(pattern=r"^(es|en)\.[a-z0-9_.]+$")
+    phrases: list[str] = Field(default_factory=list)
+    regexes: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> _PhraseSet:
+        if not self.phrases and not self.regexes:
+            raise ValueError(f"{self.id}: needs at least one phrase or regex")
+        for raw in self.regexes:
+            check_regex(raw)
+        return self
+
+
+class PatternSpec(_PhraseSet):
+    """Phrases that signal a crisis, with the category (and so priority) of the signal."""
+
+    category: str = Field(min_length=1)
+    priority: Priority | None = None
+
+
+class IdiomSpec(_PhraseSet):
+    """Phrases that contain a crisis phrase but are idiomatic ("me muero de risa")."""
+
+
+class LexiconFile(_Strict):
+    """One ``config/crisis/<language>.yaml`` file."""
+
+    version: Literal[1]
+    language: Literal["es", "en"]
+    status: str = Field(min_length=1)
+    categories: dict[str, CategorySpec] = Field(min_length=1)
+    groups: dict[str, list[str]] = Field(default_factory=dict)
+    negation: NegationSpec
+    patterns: list[PatternSpec] = Field(min_length=1)
+    idioms: list[IdiomSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LexiconFile:
+        ids = [item.id for item in [*self.patterns, *self.idioms]]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate ids: {duplicates}")
+        for item in [*self.patterns, *self.idioms]:
+            if not item.id.startswith(f"{self.language}."):
+                raise ValueError(f"{item.id}: ids must start with '{self.language}.'")
+            for phrase in item.phrases:
+                try:
+                    phrase_atoms(phrase, self.groups)
+                except ValueError as exc:
+                    raise ValueError(f"{item.id}: {exc}") from exc
+        for pattern in self.patterns:
+            if pattern.category not in self.categories:
+                raise ValueError(f"{pattern.id}: unknown category {pattern.category!r}")
+        return self
+
+    def priority_of(self, pattern: PatternSpec) -> Priority:
+        return pattern.priority or self.categories[pattern.category].priority
+
+
+# --------------------------------------------------------------------------- phrases
+
+_NAMED_GROUP_RE = re.compile(r"\{@([a-z_]+)\}")
+_GAP_TOKEN_RE = re.compile(r"\.\.\.([1-9])?")
+_GAP = "\x00"
+_STEM = "\x01"
+_SUFFIX = "\x02"
+_END = ""
+# Compiled regexes run over " " + normalised text: a leading space marks each word start,
+# which lets the regex engine skip ahead to candidate positions quickly.
+_WORD_START = " "
+_WORD_END = r"(?![a-z0-9])"
+
+
+def _split_top(text: str, phrase: str) -> tuple[list[str], list[str]]:
+    """Literals and ``{...}`` group bodies of ``text`` at nesting level zero, alternating."""
+    literals, bodies, depth, mark = [], [], 0, 0
+    for index, char in enumerate(text):
+        if char == "{":
+            if depth == 0:
+                literals.append(text[mark:index])
+                mark = index + 1
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth < 0:
+                raise ValueError(f"unbalanced braces in {phrase!r}")
+            if depth == 0:
+                bodies.append(text[mark:index])
+                mark = index + 1
+        elif char == "|" and depth == 0:
+            raise ValueError(f"stray '|' outside braces in {phrase!r}")
+    if depth:
+        raise ValueError(f"unbalanced braces in {phrase!r}")
+    literals.append(text[mark:])
+    return literals, bodies
+
+
+def _alternatives(body: str) -> list[str]:
+    """Split a group body at its top-level '|'."""
+    pieces, depth, mark = [], 0, 0
+    for index, char in enumerate(body):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            pieces.append(body[mark:index])
+            mark = index + 1
+    return [*pieces, body[mark:]]
+
+
+def _expand(text: str, phrase: str, groups: Mapping[str, Sequence[str]], depth: int) -> list[str]:
+    if depth > 8:
+        raise ValueError(f"groups nested too deeply (a cycle?) in {phrase!r}")
+
+    def named(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in groups:
+            raise ValueError(f"unknown group {{@{name}}} in {phrase!r}")
+        return "{" + "|".join(groups[name]) + "}"
+
+    literals, bodies = _split_top(_NAMED_GROUP_RE.sub(named, text), phrase)
+    variants = [literals[0]]
+    for body, literal in zip(bodies, literals[1:], strict=True):
+        options = [
+            option
+            for alternative in _alternatives(body)
+            for option in _expand(alternative, phrase, groups, depth + 1)
+        ]
+        if len(variants) * len(options) > MAX_VARIANTS_PER_PHRASE:
+            raise ValueError(f"{phrase!r} expands to more than {MAX_VARIANTS_PER_PHRASE} variants")
+        variants = [head + option + literal for head in variants for option in options]
+    return variants
+
+
+def expand_phrase(phrase: str, groups: Mapping[str, Sequence[str]]) -> list[str]:
+    """Every spelling a phrase stands for: nested ``{a|b|}`` alternatives, ``{@name}`` groups."""
+    return _expand(phrase, phrase, groups, 0)
+
+
+def _variant_atoms(variant: str) -> tuple[str, ...]:
+    """A phrase variant as trie atoms: characters, gaps (``...``/``...N``) and stems (``w*``)."""
+    tokens = variant.split()
+    if not tokens or _GAP_TOKEN_RE.fullmatch(tokens[0]) or _GAP_TOKEN_RE.fullmatch(tokens[-1]):
+        raise ValueError(f"{variant!r}: empty, or starts or ends with a gap")
+    atoms: list[str] = []
+    for token in tokens:
+        gap = _GAP_TOKEN_RE.fullmatch(token)
+        if gap:
+            if atoms[-1].startswith(_GAP):
+                raise ValueError(f"{variant!r}: two gaps in a row")
+            atoms += [" ", _GAP + (gap.group(1) or str(DEFAULT_GAP_WORDS))]
+            continue
+        stem = token.endswith("*")
+        word = normalize(token[:-1] if stem else token)
+        if not word:
+            raise ValueError(f"{variant!r}: {token!r} normalises to nothing")
+        if stem and (" " in word or word[-1] in "ckq"):
+            raise ValueError(f"{variant!r}: stem {token!r} must be one word not ending in c/k/q")
+        if atoms and not atoms[-1].startswith(_GAP):
+            atoms.append(" ")
+        atoms += list(word)
+        if stem:
+            atoms.append(_STEM)
+    return tuple(atoms)
+
+
+def _top_units(phrase: str) -> list[str]:
+    """``phrase`` split at whitespace outside braces: each unit is whole words."""
+    units, depth, current = [], 0, []
+    for char in phrase:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char.isspace() and depth == 0:
+            units.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    units.append("".join(current))
+    return [unit for unit in units if unit]
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    atoms: frozenset[tuple[str, ...]]  # empty for a gap
+    optional: bool = False
+    gap: int = 0
+
+
+def _parse_unit(unit: str, phrase: str, groups: Mapping[str, Sequence[str]]) -> _Unit:
+    gap = _GAP_TOKEN_RE.fullmatch(unit)
+    if gap:
+        return _Unit(frozenset(), gap=int(gap.group(1) or DEFAULT_GAP_WORDS))
+    variants = _expand(unit, phrase, groups, 0)
+    atoms = frozenset(_variant_atoms(v) for v in variants if v.strip())
+    if not atoms:
+        raise ValueError(f"{phrase!r}: {unit!r} can only be empty")
+    return _Unit(atoms, optional=any(not v.strip() for v in variants))
+
+
+def _suffix_regex(rest: Sequence[_Unit]) -> str:
+    """Regex for the units after the first, each preceded by its separating space."""
+    out, after_gap = [], False
+    for unit in rest:
+        if unit.gap:
+            out.append(" " + _atom_regex(_GAP + str(unit.gap)))
+            after_gap = True
+            continue
+        body = "(?:" + _node_regex(_trie(unit.atoms), "") + ")"
+        separator = "" if after_gap else " "
+        out.append(f"(?:{separator}{body})?" if unit.optional else separator + body)
+        after_gap = False
+    return "".join(out)
+
+
+def _phrase_units_atoms(units: Sequence[_Unit], phrase: str) -> set[tuple[str, ...]]:
+    head, rest = units[0], units[1:]
+    if head.gap or (rest and rest[-1].gap):
+        raise ValueError(f"{phrase!r}: starts or ends with a gap")
+    for before, after in zip(units, rest, strict=False):
+        if before.gap and (after.gap or after.optional):
+            raise ValueError(f"{phrase!r}: a gap must be followed by a required word")
+    found: set[tuple[str, ...]] = set()
+    if head.optional:
+        if not rest:
+            raise ValueError(f"{phrase!r}: can be empty")
+        found |= _phrase_units_atoms(rest, phrase)
+    suffix = _suffix_regex(rest)
+    tail = (_SUFFIX + suffix,) if suffix else ()
+    found |= {atoms + tail for atoms in head.atoms}
+    return found
+
+
+def phrase_atoms(phrase: str, groups: Mapping[str, Sequence[str]]) -> set[tuple[str, ...]]:
+    """Trie atoms for ``phrase``: its first unit expanded, the rest as one regex atom.
+
+    Units (whole words between top-level spaces) are normalised independently, which is
+    exact because normalisation works token by token. Raises ValueError if malformed.
+    """
+    units = [_parse_unit(unit, phrase, groups) for unit in _top_units(phrase)]
+    if not units:
+        raise ValueError("empty phrase")
+    return _phrase_units_atoms(units, phrase)
+
+
+# Letters in a raw regex, outside escapes, classes and group syntax, must be canonical.
+_REGEX_SYNTAX = re.compile(r"\\.|\[(?:\\.|[^\]])*\]|\(\?(?:P?<[a-z_]+>|<[=!]|[:=!])|\{\d*,?\d*\}")
+
+
+def check_regex(raw: str) -> None:
+    """Reject a raw regex that does not compile or whose literals are not canonical."""
+    try:
+        compiled = re.compile(raw)
+    except re.error as exc:
+        raise ValueError(f"regex {raw!r} does not compile: {exc}") from exc
+    if compiled.groupindex:
+        raise ValueError(f"regex {raw!r}: named groups are not allowed")
+    if re.search(r"[^\x20-\x7e]|[A-Z]", _REGEX_SYNTAX.sub("", raw)):
+        raise ValueError(f"regex {raw!r}: literals must be lowercase ASCII")
+    for run in re.findall(r"[a-z]+", _REGEX_SYNTAX.sub(" ", raw)):
+        if run != _canonical_word("x" + run)[1:] and run != _canonical_word(run):
+            raise ValueError(
+                f"regex {raw!r}: literal {run!r} is not in normalised form "
+                f"(expected {_canonical_word(run)!r}); see normalize()"
+            )
+
+
+# --------------------------------------------------------------------------- compilation
+
+
+def _atom_regex(atom: str) -> str:
+    if atom.startswith(_GAP):
+        return f"(?:[a-z0-9]+ ){{0,{int(atom[1:])}}}"
+    if atom.startswith(_SUFFIX):
+        return atom[1:]
+    if atom == _STEM:
+        return "[a-z0-9]*"
+    return re.escape(atom)
+
+
+def _trie(variants: Iterable[tuple[str, ...]]) -> dict[str, dict]:
+    root: dict[str, dict] = {}
+    for atoms in variants:
+        node = root
+        for atom in atoms:
+            node = node.setdefault(atom, {})
+        node[_END] = {}
+    return root
+
+
+def _node_regex(node: dict[str, dict], end: str) -> str:
+    alternatives = [
+        _atom_regex(atom) + _node_regex(child, end)
+        for atom, child in sorted(node.items())
+        if atom != _END
+    ]
+    if _END in node:
+        alternatives.append(end)
+    if len(alternatives) == 1:
+        return alternatives[0]
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+def trie_regex(variants: Iterable[tuple[str, ...]], raw_regexes: Iterable[str] = ()) -> str:
+    """One regex matching any variant (prefix-shared) or raw regex, as whole words.
+
+    It runs over ``padded(norm)``; a match starting at offset ``i`` covers the words of
+    ``norm`` from offset ``i`` (the leading space is the word boundary).
+    """
+    root = _trie(variants)
+    alternatives = [_node_regex(root, _WORD_END)] if root else []
+    alternatives += [f"(?:{raw}){_WORD_END}" for raw in raw_regexes]
+    if not alternatives:
+        return r"(?!x)x"
+    return _WORD_START + "(?:" + "|".join(alternatives) + ")"
+
+
+def padded(norm: str) -> str:
+    """The string compiled lexicon regexes run over; offset ``i + 1`` is ``norm[i]``."""
+    return " " + norm
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPattern:
+    id: str
+    category: str
+    priority: Priority
+    language: str
+    regex: re.Pattern[str]
+
+    @property
+    def rank(self) -> int:
+        return self.priority.rank
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledNegation:
+    cues: frozenset[tuple[str, ...]]
+    fillers: frozenset[str]
+    pseudo: tuple[tuple[str, ...], ...]
+    max_lookback: int
+    max_cue_words: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledLanguage:
+    language: str
+    search: re.Pattern[str]
+    patterns: tuple[CompiledPattern, ...]  # most urgent first
+    negation: CompiledNegation
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Every language's compiled patterns, plus the idioms (checked for all languages)."""
+
+    languages: tuple[CompiledLanguage, ...]
+    idioms: re.Pattern[str]
+    sources: tuple[Path, ...]
+
+
+def _phrase_set_atoms(
+    item: _PhraseSet, groups: Mapping[str, Sequence[str]]
+) -> set[tuple[str, ...]]:
+    atoms: set[tuple[str, ...]] = set()
+    for phrase in item.phrases:
+        atoms |= phrase_atoms(phrase, groups)
+    return atoms
+
+
+def _compile_negation(spec: NegationSpec) -> CompiledNegation:
+    cues = frozenset(tuple(normalize(cue).split()) for cue in spec.cues)
+    return CompiledNegation(
+        cues=cues,
+        fillers=frozenset(normalize(filler) for filler in spec.fillers),
+        pseudo=tuple(tuple(normalize(p).split()) for p in spec.pseudo),
+        max_lookback=spec.max_lookback,
+        max_cue_words=max(len(cue) for cue in cues),
+    )
+
+
+def _compile_language(spec: LexiconFile) -> CompiledLanguage:
+    patterns = []
+    every_variant: set[tuple[str, ...]] = set()
+    every_raw: list[str] = []
+    for pattern in spec.patterns:
+        variants = _phrase_set_atoms(pattern, spec.groups)
+        every_variant |= variants
+        every_raw += pattern.regexes
+        patterns.append(
+            CompiledPattern(
+                id=pattern.id,
+                category=pattern.category,
+                priority=spec.priority_of(pattern),
+                language=spec.language,
+                regex=re.compile(trie_regex(variants, pattern.regexes)),
+            )
+        )
+    patterns.sort(key=lambda p: -p.rank)
+    return CompiledLanguage(
+        language=spec.language,
+        search=re.compile(trie_regex(every_variant, every_raw)),
+        patterns=tuple(patterns),
+        negation=_compile_negation(spec.negation),
+    )
+
+
+def _read(path: Path) -> LexiconFile:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        spec = LexiconFile.model_validate(data)
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise LexiconError(f"{path}: {exc}") from exc
+    if spec.language != path.stem:
+        raise LexiconError(f"{path}: language {spec.language!r} does not match the file name")
+    return spec
+
+
+def _check_categories_agree(specs: Sequence[LexiconFile]) -> None:
+    seen: dict[str, Priority] = {}
+    for spec in specs:
+        for name, category in spec.categories.items():
+            if seen.setdefault(name, category.priority) != category.priority:
+                raise LexiconError(f"category {name!r} has different priorities across files")
+
+
+def load_lexicon(directory: Path) -> Lexicon:
+    """Read, validate and compile every ``<language>.yaml`` in ``directory``."""
+    paths = sorted(Path(directory).glob("*.yaml"))
+    if not paths:
+        raise LexiconError(f"{directory}: no crisis lexicon files (*.yaml)")
+    specs = [_read(path) for path in paths]
+    _check_categories_agree(specs)
+    idiom_variants: set[tuple[str, ...]] = set()
+    idiom_raw: list[str] = []
+    for spec in specs:
+        for idiom in spec.idioms:
+            idiom_variants |= _phrase_set_atoms(idiom, spec.groups)
+            idiom_raw += idiom.regexes
+    return Lexicon(
+        languages=tuple(_compile_language(spec) for spec in specs),
+        idioms=re.compile(trie_regex(idiom_variants, idiom_raw)),
+        sources=tuple(paths),
+    )
