@@ -1,0 +1,94 @@
+"""Crisis words typed at any moment: safe reply, crisis lines, a signal, the safety question."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.content import Content
+from bot.escalation.crisis import crisis_detector
+from bot.flows import State
+from bot.flows.machine import CrisisDetector
+from bot.flows.types import RaiseSignal, SaveScreening
+from tests.flows.chat import EngineChat, last, text_of
+
+CRISIS = Path(__file__).resolve().parents[2] / "config" / "crisis"
+
+
+@pytest.fixture(scope="module")
+def detector() -> CrisisDetector:
+    return crisis_detector(CRISIS)
+
+
+@pytest.fixture
+def chat(content: Content, detector: CrisisDetector) -> EngineChat:
+    return EngineChat(content, detect_crisis=detector)
+
+
+def test_crisis_words_mid_phq9_get_lines_a_signal_and_the_acuity_question(
+    chat: EngineChat,
+) -> None:
+    chat.to_menu()
+    chat.say("1")
+    chat.say("2")
+    step = chat.say("ya no puedo más, me quiero matar")
+    text = text_of(step)
+    assert "113" in text and "106" in text
+    asq5 = chat.content.instruments["asq"].item("asq_5").text.es
+    assert last(step).text == asq5
+    signal = chat.effects_of(RaiseSignal)[0]
+    assert signal.source == "free_text"
+    assert "matar" in signal.detail["matched"]
+    assert chat.conv.state is State.ACUITY
+    assert chat.conv.answers == {"phq9_1": "2"}  # the questionnaire is kept
+
+
+def test_acuity_yes_is_imminent_and_the_questionnaire_can_resume(chat: EngineChat) -> None:
+    chat.to_menu()
+    chat.say("1")
+    chat.say("2")
+    chat.say("me quiero morir")
+    step = chat.say("sí")
+    priorities = [s.priority for s in chat.effects_of(RaiseSignal)]
+    assert priorities[-1] == "imminent"
+    assert chat.conv.state is State.RESUME
+    assert "donde las dejaste" in text_of(step)
+    step = chat.say("1")
+    assert chat.conv.state is State.QUESTION and "Pregunta 2 de 9" in text_of(step)
+    for _ in range(8):
+        chat.say("0")
+    assert [s.instrument_id for s in chat.effects_of(SaveScreening)] == ["phq9"]
+
+
+def test_acuity_no_still_leaves_the_signal(chat: EngineChat) -> None:
+    chat.to_menu()
+    chat.say("quiero hacerme daño")
+    step = chat.say("no")
+    assert len(chat.effects_of(RaiseSignal)) == 1
+    assert "psicólogo" in text_of(step)
+    assert chat.conv.state is State.MENU
+
+
+@pytest.mark.parametrize("text", ["no quiero morir", "me muero de risa", "este calor me mata"])
+def test_negations_and_idioms_are_not_crises(chat: EngineChat, text: str) -> None:
+    chat.to_menu()
+    chat.say(text)
+    assert chat.effects_of(RaiseSignal) == []
+
+
+def test_crisis_before_consent_still_gets_lines_and_a_signal(chat: EngineChat) -> None:
+    step = chat.say("me quiero matar")
+    assert "113" in text_of(step)
+    assert len(chat.effects_of(RaiseSignal)) == 1
+    nxt = chat.say("hola")
+    assert chat.conv.state is State.CONSENT and "¿Aceptas continuar?" in text_of(nxt)
+
+
+def test_crisis_after_stop_still_gets_lines_and_a_signal(chat: EngineChat) -> None:
+    chat.to_menu()
+    chat.say("/stop")
+    step = chat.say("kiero morir")
+    assert "113" in text_of(step)
+    assert len(chat.effects_of(RaiseSignal)) == 1
+    assert chat.conv.state is State.STOPPED
