@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
-from bot.escalation.detection import detect, load_lexicon
+from bot.escalation.detection import Lexicon, detect, load_lexicon
 from bot.flows.machine import CrisisDetector, CrisisMatch
 
 
+@lru_cache(maxsize=8)
+def _lexicon(directory: Path, _stamp: tuple[tuple[str, int], ...]) -> Lexicon:
+    return load_lexicon(directory)
+
+
+def cached_lexicon(directory: Path) -> Lexicon:
+    """Compiling the lexicon takes a moment: reuse it while its files are unchanged."""
+    directory = directory.resolve()
+    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in directory.glob("*.yaml")))
+    return _lexicon(directory, stamp)
+
+
 def crisis_detector(directory: Path) -> CrisisDetector:
-    lexicon = load_lexicon(directory)
+    lexicon = cached_lexicon(directory)
 
     def detect_crisis(text: str) -> CrisisMatch | None:
         found = detect(text, lexicon)
@@ -17,7 +30,7 @@ def crisis_detector(directory: Path) -> CrisisDetector:
             return None
         return CrisisMatch(
             category=found.category,
-            priority=found.priority,
+            priority=str(found.priority),
             pattern_id=found.pattern_id,
             matched=found.matched,
         )
