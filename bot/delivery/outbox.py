@@ -1,0 +1,222 @@
+"""The outbox table as the dispatcher sees it: claims under a lease, fenced writes.
+
+A *claim* takes due ``pending`` rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite
+serialises writers with ``BEGIN IMMEDIATE``), adds one to ``attempts`` and moves
+``next_attempt_at`` to the end of a *lease*, marking ``error`` "in flight"; the row stays
+``pending``. Only the earliest pending row of a recipient can be claimed, so a person's
+messages go one at a time, in order, even across dispatchers (callback answers, which are
+not chat messages, go first and outside that queue). If the process dies, the lease ends and
+the row is due again: nothing committed is lost.
+
+Every later write for the claim is *fenced* by ``attempts`` (the claim's token): if the
+lease ran out and another dispatcher claimed the row meanwhile, a late write changes
+nothing. A message split in parts records each accepted part (``provider_message_id`` =
+``<last part id>#<parts sent>``) so a retry does not send them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, Table, bindparam, case, exists, or_, select, true, update
+
+from bot.channels.intake import CALLBACK_ANSWER
+from bot.db.models import OutboundMessage, Participant
+from bot.delivery.window import window_start
+
+LEASE = timedelta(seconds=120)
+IN_FLIGHT = "in flight"
+#: Purposes sent first and outside the recipient's ordered queue and rate limits.
+UNORDERED_PURPOSES = frozenset({CALLBACK_ANSWER})
+#: Purposes claimed before every other message, button answers included (still in order
+#: per recipient): alerts to on-call psychologists must never wait behind a backlog
+#: (bot.escalation).
+URGENT_PURPOSES = frozenset({"alert"})
+PROGRESS_MARK = "#"
+
+_OUT: Table = OutboundMessage.__table__  # type: ignore[attr-defined]
+_PEOPLE: Table = Participant.__table__  # type: ignore[attr-defined]
+
+#: (channel, recipient_hash, purpose) -> seconds to wait before sending, or None: not now.
+Admit = Callable[[str, str, str], "float | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A claimed row. ``token`` is its ``attempts`` after the claim (fences later writes);
+    ``interrupted``: the previous claim ended without a recorded outcome (the process died
+    or the lease ran out), so the message may already have reached the person."""
+
+    id: int
+    token: int
+    channel: str
+    recipient_hash: str
+    recipient_enc: str | None
+    purpose: str
+    text: str
+    choices: list[dict[str, str]]
+    participant_id: int | None
+    created_at: datetime
+    window_from: datetime | None
+    parts_done: int
+    interrupted: bool
+    delay: float = 0.0
+
+    @property
+    def unordered(self) -> bool:
+        return self.purpose in UNORDERED_PURPOSES
+
+
+def parts_done(provider_message_id: str | None) -> int:
+    if not provider_message_id or PROGRESS_MARK not in provider_message_id:
+        return 0
+    count = provider_message_id.rsplit(PROGRESS_MARK, 1)[1]
+    return int(count) if count.isdigit() else 0
+
+
+class Outbox:
+    def __init__(self, db: Engine, *, lease: timedelta = LEASE) -> None:
+        self.db = db
+        self.lease = lease
+
+    def claim(
+        self,
+        channels: Collection[str],
+        limit: int,
+        now: datetime,
+        admit: Admit,
+        purposes: Collection[str] | None = None,
+    ) -> list[Claim]:
+        """Claim up to ``limit`` due rows of ``channels`` that ``admit`` lets go now."""
+        if not channels:
+            return []
+        earlier = _OUT.alias("earlier")
+        blocked = exists().where(
+            earlier.c.channel == _OUT.c.channel,
+            earlier.c.recipient_hash == _OUT.c.recipient_hash,
+            earlier.c.status == "pending",
+            earlier.c.id < _OUT.c.id,
+            earlier.c.purpose.not_in(UNORDERED_PURPOSES),
+        )
+        unordered = _OUT.c.purpose.in_(UNORDERED_PURPOSES)
+        query = (
+            select(_OUT, _PEOPLE.c.last_inbound_at.label("window_from"))
+            .select_from(_OUT.outerjoin(_PEOPLE, _PEOPLE.c.id == _OUT.c.participant_id))
+            .where(
+                _OUT.c.status == "pending",
+                _OUT.c.next_attempt_at <= now,
+                _OUT.c.channel.in_(list(channels)),
+                _OUT.c.purpose.in_(list(purposes)) if purposes is not None else true(),
+                or_(unordered, ~blocked),
+            )
+            .order_by(
+                case((_OUT.c.purpose.in_(URGENT_PURPOSES), 0), (unordered, 1), else_=2), _OUT.c.id
+            )
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=_OUT)
+        )
+        claims: list[Claim] = []
+        with self.db.begin() as connection:
+            for row in connection.execute(query).mappings():
+                delay = admit(row["channel"], row["recipient_hash"], row["purpose"])
+                if delay is None:
+                    continue
+                claims.append(_claim(row, delay))
+            if claims:
+                connection.execute(
+                    update(_OUT)
+                    .where(_OUT.c.id == bindparam("claimed_id"))
+                    .values(
+                        attempts=bindparam("token"),
+                        next_attempt_at=now + self.lease,
+                        error=IN_FLIGHT,
+                    ),
+                    [{"claimed_id": c.id, "token": c.token} for c in claims],
+                )
+        return claims
+
+    def _fenced(self, claim: Claim, **values: Any) -> bool:
+        with self.db.begin() as connection:
+            return self._write(connection, claim, values)
+
+    def _write(self, connection: Any, claim: Claim, values: dict[str, Any]) -> bool:
+        result = connection.execute(
+            update(_OUT)
+            .where(
+                _OUT.c.id == claim.id,
+                _OUT.c.attempts == claim.token,
+                _OUT.c.status == "pending",
+            )
+            .values(**values)
+        )
+        return bool(result.rowcount == 1)
+
+    def progress(self, claim: Claim, done: int, provider_id: str | None, now: datetime) -> bool:
+        """Record that the first ``done`` parts were accepted; renews the lease."""
+        mark = f"{provider_id or f'row{claim.id}'}{PROGRESS_MARK}{done}"
+        return self._fenced(claim, provider_message_id=mark, next_attempt_at=now + self.lease)
+
+    def sent(self, claim: Claim, provider_id: str | None, now: datetime) -> bool:
+        return self._fenced(
+            claim,
+            status="sent",
+            sent_at=now,
+            provider_message_id=provider_id,
+            error=None,
+            next_attempt_at=now,
+        )
+
+    def retry(self, claim: Claim, at: datetime, error: str) -> bool:
+        return self._fenced(claim, next_attempt_at=at, error=error[:500])
+
+    def hold(self, claim: Claim, error: str, now: datetime) -> bool:
+        return self._fenced(claim, status="held", error=error[:500], next_attempt_at=now)
+
+    def fail(self, claim: Claim, error: str, now: datetime, *, mark: str | None = None) -> bool:
+        """Fail the row; ``mark`` (``unreachable_at`` or ``opted_out_at``) is set on the
+        person in the same transaction."""
+        values = {"status": "failed", "error": error[:500], "next_attempt_at": now}
+        with self.db.begin() as connection:
+            done = self._write(connection, claim, values)
+            if done and mark is not None and claim.participant_id is not None:
+                column = _PEOPLE.c[mark]
+                connection.execute(
+                    update(_PEOPLE)
+                    .where(_PEOPLE.c.id == claim.participant_id, column.is_(None))
+                    .values({mark: now})
+                )
+        return done
+
+    def waiting_channels(self, exclude: Collection[str]) -> list[str]:
+        """Channels other than ``exclude`` with pending messages."""
+        query = (
+            select(_OUT.c.channel)
+            .where(_OUT.c.status == "pending", _OUT.c.channel.not_in(list(exclude)))
+            .distinct()
+        )
+        with self.db.connect() as connection:
+            return sorted(connection.execute(query).scalars())
+
+
+def _claim(row: Any, delay: float) -> Claim:
+    return Claim(
+        id=row["id"],
+        token=row["attempts"] + 1,
+        channel=row["channel"],
+        recipient_hash=row["recipient_hash"],
+        recipient_enc=row["recipient_enc"],
+        purpose=row["purpose"],
+        text=row["text"],
+        choices=list(row["choices"] or []),
+        participant_id=row["participant_id"],
+        created_at=row["created_at"],
+        window_from=window_start(
+            row["participant_id"], row["window_from"], row["purpose"], row["created_at"]
+        ),
+        parts_done=parts_done(row["provider_message_id"]),
+        interrupted=row["error"] == IN_FLIGHT,
+        delay=delay,
+    )

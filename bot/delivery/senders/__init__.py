@@ -1,0 +1,54 @@
+"""One sender per configured channel (a channel without its token or SID has none)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.delivery.senders.base import Failure, Outgoing, Sender, SendError
+from bot.delivery.window import templates_from_settings
+from bot.settings import Settings
+
+__all__ = ["Failure", "Outgoing", "SendError", "Sender", "build_senders"]
+
+log = logging.getLogger(__name__)
+
+
+def build_senders(settings: Settings) -> dict[str, Sender[Any]]:
+    """Senders for the channels whose credentials are set. Builds HTTP clients: call it on
+    the event loop that will use them, and ``close()`` them there."""
+    senders: dict[str, Sender[Any]] = {}
+    if settings.telegram_bot_token is not None:
+        from bot.delivery.senders.telegram import TelegramSender
+
+        senders["telegram"] = TelegramSender(
+            settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url
+        )
+    sid, token, from_ = (
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        settings.twilio_whatsapp_from,
+    )
+    if sid and token and from_:
+        from bot.delivery.senders.whatsapp import WhatsAppSender
+
+        senders["whatsapp"] = WhatsAppSender(
+            sid,
+            token.get_secret_value(),
+            from_,
+            settings.twilio_api_base_url,
+            templates=templates_from_settings(settings),
+            quick_replies=settings.twilio_quick_reply_sids,
+        )
+    elif sid or token or from_:
+        log.warning(
+            "WhatsApp is not configured: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+            "TWILIO_WHATSAPP_FROM are all needed"
+        )
+    if sid and token and settings.twilio_sms_from:  # alerts to on-call psychologists
+        from bot.delivery.senders.sms import SmsSender
+
+        senders["sms"] = SmsSender(
+            sid, token.get_secret_value(), settings.twilio_sms_from, settings.twilio_api_base_url
+        )
+    return senders

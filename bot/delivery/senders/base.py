@@ -1,0 +1,85 @@
+"""What every sender shares: the message to send, the send plan, and classified failures."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from bot.delivery.ratelimit import ChannelLimits, RetryPolicy
+from bot.flows.types import Choice
+
+P = TypeVar("P")
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One outbox row ready to send. ``recipient`` is the decrypted chat id or
+    ``whatsapp:+…`` address: keep it out of logs, errors and metrics. ``window_from`` is
+    when the person last wrote (the WhatsApp 24-hour window)."""
+
+    id: int
+    channel: str
+    recipient: str
+    purpose: str
+    text: str
+    choices: tuple[Choice, ...]
+    created_at: datetime
+    window_from: datetime | None
+
+
+class Failure(StrEnum):
+    RETRY = "retry"  # transient (rate limit, 5xx, network): try again later
+    PERMANENT = "permanent"  # this message can never be sent as it is
+    UNREACHABLE = "unreachable"  # the person blocked the bot / the address is invalid
+    OPTED_OUT = "opted_out"  # the person unsubscribed on the platform (Twilio 21610)
+    HOLD = "hold"  # not allowed now (outside the WhatsApp window): keep it, report it
+
+
+class SendError(Exception):
+    """A failed send, classified. ``code`` is short and free of personal data
+    (``telegram.403``, ``twilio.21610``): it goes to the row's ``error``, logs and metrics.
+    ``detail`` (the platform's description, scrubbed) is kept with the row, never a label.
+    ``retry_after`` is the platform's own wait; ``channel_wide`` pauses the whole channel."""
+
+    def __init__(
+        self,
+        failure: Failure,
+        code: str,
+        *,
+        retry_after: float | None = None,
+        channel_wide: bool = False,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(code)
+        self.failure = failure
+        self.code = code
+        self.detail = detail
+        self.retry_after = retry_after
+        self.channel_wide = channel_wide
+
+    @property
+    def error(self) -> str:
+        """What the row's ``error`` column keeps."""
+        return f"{self.code}: {self.detail}" if self.detail else self.code
+
+
+class Sender(ABC, Generic[P]):
+    """A channel's sender. ``plan`` turns a message into parts (or raises ``SendError``
+    with ``HOLD``/``PERMANENT``); ``send`` sends one part and returns the provider's id."""
+
+    channel: str
+    limits: ChannelLimits
+    retry: RetryPolicy = RetryPolicy()
+
+    @abstractmethod
+    def plan(self, msg: Outgoing, now: datetime) -> Sequence[P]: ...
+
+    @abstractmethod
+    async def send(self, msg: Outgoing, part: P) -> str | None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...

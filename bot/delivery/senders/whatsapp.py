@@ -1,0 +1,167 @@
+"""WhatsApp through Twilio: the twilio SDK's ``Client`` at ``TWILIO_API_BASE_URL``.
+
+Options are numbered text (as in the simulator), or ``twilio/quick-reply`` buttons when a
+Content SID is configured for the message's purpose and number of options
+(``TWILIO_QUICK_REPLY_SIDS``). Texts over 1,600 characters are split at line breaks.
+Outside the 24-hour window (see :mod:`bot.delivery.window`) a template is sent or the
+message is held.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from twilio.base.exceptions import TwilioException, TwilioRestException
+
+from bot.delivery.ratelimit import WHATSAPP_LIMITS
+from bot.delivery.senders.base import Failure, Outgoing, Sender, SendError
+from bot.delivery.text import split_text, units
+from bot.delivery.twilio_http import TwilioTransportError, make_async_twilio_client
+from bot.delivery.window import decide
+from bot.flows.render import as_text
+from bot.flows.types import Reply
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "whatsapp"
+ADDRESS_PREFIX = "whatsapp:"
+MAX_BODY = 1600
+#: A quick reply's body and a button title (WhatsApp limits).
+MAX_QUICK_REPLY_BODY = 1024
+MAX_BUTTON_TITLE = 20
+#: The text put into a template's ``{{1}}``: template and variables share 1,024 characters.
+MAX_TEMPLATE_TEXT = 700
+
+OPTED_OUT_CODES = frozenset({21610})
+UNREACHABLE_CODES = frozenset({21211, 21614})
+OUTSIDE_WINDOW_CODES = frozenset({63016})
+RATE_LIMIT_CODES = frozenset({20429, 63018})
+
+
+@dataclass(frozen=True, slots=True)
+class WhatsAppPart:
+    body: str | None = None
+    content_sid: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+def plan_message(
+    msg: Outgoing,
+    now: datetime,
+    templates: Mapping[str, str],
+    quick_replies: Mapping[str, str],
+) -> list[WhatsAppPart]:
+    decision = decide(msg.purpose, msg.window_from, now, templates)
+    if decision.mode == "hold":
+        raise SendError(Failure.HOLD, "window.closed")
+    if decision.mode == "template":
+        return [
+            WhatsAppPart(
+                content_sid=decision.content_sid, variables={"1": template_variable(msg.text)}
+            )
+        ]
+    quick = quick_reply(msg, quick_replies)
+    if quick is not None:
+        return [quick]
+    text = as_text(Reply(msg.text, msg.choices))
+    return [WhatsAppPart(body=part) for part in split_text(text, MAX_BODY)]
+
+
+def quick_reply(msg: Outgoing, quick_replies: Mapping[str, str]) -> WhatsAppPart | None:
+    """The ``twilio/quick-reply`` for ``msg`` if one is configured and the message fits."""
+    sid = quick_replies.get(f"{msg.purpose}:{len(msg.choices)}")
+    if not sid or not msg.choices or units(msg.text) > MAX_QUICK_REPLY_BODY:
+        return None
+    if any(not 1 <= units(c.label) <= MAX_BUTTON_TITLE for c in msg.choices):
+        return None
+    variables = {"1": msg.text}
+    for index, choice in enumerate(msg.choices):
+        variables[str(2 + 2 * index)] = choice.label
+        variables[str(3 + 2 * index)] = choice.payload
+    return WhatsAppPart(content_sid=sid, variables=variables)
+
+
+def template_variable(text: str) -> str:
+    """``text`` as a template variable: WhatsApp refuses new lines, tabs and runs of spaces
+    in one, and the template with its variables must stay within 1,024 characters."""
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    flat = " · ".join(line for line in lines if line)
+    if units(flat) <= MAX_TEMPLATE_TEXT:
+        return flat
+    return split_text(flat, MAX_TEMPLATE_TEXT - 1)[0] + "…"
+
+
+class WhatsAppSender(Sender[WhatsAppPart]):
+    channel = CHANNEL
+    limits = WHATSAPP_LIMITS
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        from_: str,
+        base_url: str | None,
+        *,
+        templates: Mapping[str, str] | None = None,
+        quick_replies: Mapping[str, str] | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.client = make_async_twilio_client(account_sid, auth_token, base_url, timeout=timeout)
+        self.from_ = from_ if from_.startswith(ADDRESS_PREFIX) else ADDRESS_PREFIX + from_
+        self.templates = dict(templates or {})
+        self.quick_replies = dict(quick_replies or {})
+
+    def plan(self, msg: Outgoing, now: datetime) -> list[WhatsAppPart]:
+        return plan_message(msg, now, self.templates, self.quick_replies)
+
+    async def send(self, msg: Outgoing, part: WhatsAppPart) -> str | None:
+        to = (
+            msg.recipient
+            if msg.recipient.startswith(ADDRESS_PREFIX)
+            else ADDRESS_PREFIX + msg.recipient
+        )
+        kwargs: dict[str, Any] = {"to": to, "from_": self.from_}
+        if part.content_sid:
+            kwargs["content_sid"] = part.content_sid
+            kwargs["content_variables"] = json.dumps(part.variables, ensure_ascii=False)
+        else:
+            kwargs["body"] = part.body
+        try:
+            message = await self.client.messages.create_async(**kwargs)
+        except TwilioRestException as exc:
+            raise classify(exc) from None
+        except TwilioTransportError:
+            raise SendError(Failure.RETRY, "twilio.transport") from None
+        except TwilioException:
+            raise SendError(Failure.RETRY, "twilio.error") from None
+        return message.sid
+
+    async def close(self) -> None:
+        await self.client.http_client.close()  # type: ignore[attr-defined]
+
+
+def classify(exc: TwilioRestException) -> SendError:
+    """A Twilio error as a ``SendError``, by its code only (Twilio's messages may quote the
+    phone number)."""
+    code = exc.code if isinstance(exc.code, int) else None
+    status = int(exc.status or 0)
+    name = f"twilio.{code or status}"
+    if code in OPTED_OUT_CODES:
+        return SendError(Failure.OPTED_OUT, name)
+    if code in UNREACHABLE_CODES:
+        return SendError(Failure.UNREACHABLE, name)
+    if code in OUTSIDE_WINDOW_CODES:
+        return SendError(Failure.HOLD, name)
+    if status == 429 or code in RATE_LIMIT_CODES:
+        return SendError(Failure.RETRY, name, channel_wide=True)
+    if status >= 500:
+        return SendError(Failure.RETRY, name)
+    if status in (401, 403):
+        log.error("Twilio refused our credentials; check TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN")
+        return SendError(Failure.RETRY, name)
+    return SendError(Failure.PERMANENT, name)
