@@ -37,6 +37,11 @@ format: $(VENV)/.installed-dev
 	$(PY) -m ruff format bot tests
 	$(PY) -m ruff check --fix bot tests
 
+# Inbound webhook benchmark (figures, not a test): see docs/benchmarks.md. Installs wrk if missing.
+bench: $(VENV)/.installed-dev
+	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/escalation_latency.py
+
 validate: $(VENV)/.installed-run
 	$(PY) -m bot validate-config
 

@@ -15,8 +15,11 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
-from bot.db import models  # noqa: F401  (registers the tables)
+from bot.db import registry  # noqa: F401  (registers every table)
 from bot.db.engine import make_engine
+
+# python-telegram-bot 22 warns (an error under pytest) unless durations are timedeltas.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -50,4 +51,70 @@ def _sqlite_engine(database_url: str, **kwargs: Any) -> Engine:
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+    _queue_writers(engine)
     return engine
+
+
+#: Longest wait in the in-process writer queue; past it SQLite's own busy timeout takes over.
+WRITER_QUEUE_TIMEOUT = 30.0
+#: Execution option of a connection whose transactions go before the background loops'
+#: (the webhooks' intake: a platform is waiting for its answer).
+URGENT = "sqlite_urgent_writer"
+
+
+class _WriterQueue:
+    """One transaction at a time per process; urgent ones go first."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = False
+        self._urgent_waiting = 0
+
+    def acquire(self, urgent: bool, timeout: float) -> bool:
+        with self._cond:
+            if urgent:
+                self._urgent_waiting += 1
+            try:
+                free = self._cond.wait_for(
+                    lambda: not self._busy and (urgent or not self._urgent_waiting), timeout
+                )
+                if free:
+                    self._busy = True
+                return free
+            finally:
+                if urgent:
+                    self._urgent_waiting -= 1
+
+    def release(self) -> None:
+        with self._cond:
+            self._busy = False
+            self._cond.notify_all()
+
+
+def _queue_writers(engine: Engine) -> None:
+    """Transactions of one process (webhook intake, inbox loop, dashboard…) take turns in a
+    queue before ``BEGIN IMMEDIATE``, instead of meeting SQLite's busy handler, which sleeps
+    1, 2, 5 … 100 ms between tries and so starves a writer that keeps finding the database
+    busy. Connections with the ``URGENT`` execution option go first. Other processes are
+    still kept apart by SQLite's own lock."""
+    queue = _WriterQueue()
+
+    def enter(connection: Any) -> None:
+        urgent = bool(connection.get_execution_options().get(URGENT))
+        if queue.acquire(urgent, WRITER_QUEUE_TIMEOUT):
+            connection.info["_queued_writer"] = True
+
+    def leave(connection: Any) -> None:
+        if connection.info.pop("_queued_writer", False):
+            queue.release()
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        # A connection given back to the pool without commit or rollback (its transaction is
+        # rolled back by the pool) leaves the queue too.
+        if record is not None and record.info.pop("_queued_writer", False):
+            queue.release()
+
+    event.listen(engine, "begin", enter, insert=True)  # before BEGIN IMMEDIATE
+    event.listen(engine, "commit", leave)
+    event.listen(engine, "rollback", leave)
+    event.listen(engine.pool, "checkin", checked_in)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -11,6 +11,9 @@ from bot.web.deps import RuntimeDep
 
 router = APIRouter()
 
+#: A background loop that has not ticked for this long is reported stalled.
+LOOP_STALE_AFTER = 60.0
+
 
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
@@ -18,10 +21,28 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-def readyz(runtime: RuntimeDep) -> JSONResponse:
+def readyz(runtime: RuntimeDep, request: Request) -> JSONResponse:
+    loops = loop_status(request)
     try:
         with runtime.db.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError:
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+        body = {"status": "unavailable", "database": "unreachable", "loops": loops}
+        return JSONResponse(body, status_code=503)
+    ok = all(state in ("ok", "external") for state in loops.values())
+    body = {"status": "ok" if ok else "unavailable", "database": "ok", "loops": loops}
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+def loop_status(request: Request) -> dict[str, str]:
+    """Each background loop of this process: ``ok`` (ticked lately), ``stalled``, or
+    ``external`` when the loops run in ``python -m bot worker`` processes instead."""
+    workers = getattr(request.app.state, "workers", None)
+    if workers is None:
+        return {}
+    runtime = request.app.state.runtime
+    if not runtime.settings.run_workers_in_server:
+        return dict.fromkeys(workers.loops, "external")
+    return {
+        name: "ok" if workers.alive(name, LOOP_STALE_AFTER) else "stalled" for name in workers.loops
+    }

@@ -1,0 +1,229 @@
+"""Escalation latency: a risky message at the webhook → the alert request at the Bot API.
+
+``.venv/bin/python bench/escalation_latency.py`` (part of ``make bench``):
+
+1. starts the real service (``python -m bot serve``, SQLite, the background loops
+   in-process) with fake Telegram and Twilio APIs on 127.0.0.1 and an on-call roster of one
+   (fictitious) psychologist;
+2. sends probes: every ``--interval`` seconds a new person writes "me quiero matar" to the
+   Telegram webhook; for each, the time from the start of the POST to the ``sendMessage``
+   to the psychologist's chat quoting that message arriving at the fake Bot API;
+3. does it twice: on an idle service, then with the channel benchmark's load (``bench/run.py``
+   requests driven by wrk) running beside it;
+4. prints p50/p99/max per phase and checks the target (p99 ≤ 1 s under load).
+
+The probes are spaced by more than a second because Telegram allows about one message a
+second per chat and every alert goes to the same psychologist. Only 127.0.0.1 is contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from run import (  # noqa: E402  (bench/run.py: the channel benchmark's load)
+    SECRET_KEY,
+    TWILIO_TOKEN,
+    WEBHOOK_SECRET,
+    ensure_wrk,
+    free_port,
+    run_wrk,
+    start,
+    stop,
+    wait_ready,
+    write_requests,
+)
+
+from tests.fakes.telegram_api import FakeTelegramApi  # noqa: E402
+from tests.fakes.twilio_api import FakeTwilioApi  # noqa: E402
+
+PSYCHOLOGIST_CHAT = 900_000_001  # fictitious
+ROSTER = (
+    "psychologists:\n"
+    "  - id: bench\n"
+    "    name: Bench (ficticia)\n"
+    f"    contacts: {{telegram_chat_id: {PSYCHOLOGIST_CHAT}}}\n"
+)
+
+
+def probe_text(k: int) -> str:
+    return f"ya no puedo más, me quiero matar (sonda {k})"
+
+
+def alert_times(api: FakeTelegramApi) -> dict[int, float]:
+    """Probe number → arrival time (monotonic) of the first alert quoting it."""
+    found: dict[int, float] = {}
+    for call in api.calls("sendMessage"):
+        if str(call.params.get("chat_id")) != str(PSYCHOLOGIST_CHAT):
+            continue
+        text = str(call.params.get("text", ""))
+        marker = text.find("(sonda ")
+        if marker < 0:
+            continue
+        number = text[marker + 7 :].split(")", 1)[0]
+        if number.isdigit():
+            found.setdefault(int(number), call.time)
+    return found
+
+
+def run_probes(
+    base: str, api: FakeTelegramApi, first: int, count: int, interval: float, timeout: float
+) -> list[float | None]:
+    """Send ``count`` probes; returns each one's latency in seconds (None: no alert)."""
+    started: dict[int, float] = {}
+    with httpx.Client(base_url=base, timeout=10) as client:
+        for k in range(first, first + count):
+            update = {
+                "update_id": 5_000_000 + k,
+                "message": {
+                    "message_id": 1,
+                    "date": int(time.time()),
+                    "chat": {"id": 7_000_000 + k, "type": "private", "first_name": "Sonda"},
+                    "from": {"id": 7_000_000 + k, "is_bot": False, "first_name": "Sonda"},
+                    "text": probe_text(k),
+                },
+            }
+            started[k] = time.monotonic()
+            response = client.post(
+                "/webhooks/telegram",
+                content=json.dumps(update),
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+                },
+            )
+            if response.status_code != 200:
+                raise SystemExit(f"the webhook answered {response.status_code}")
+            time.sleep(interval)
+    # Arrival times are recorded by the fake API; reading them only now keeps this process
+    # (which also serves the fake APIs) from competing with the service while it works.
+    deadline = time.monotonic() + timeout
+    arrived = alert_times(api)
+    while time.monotonic() < deadline and not all(k in arrived for k in started):
+        time.sleep(1)
+        arrived = alert_times(api)
+    return [arrived[k] - t if k in arrived else None for k, t in started.items()]
+
+
+def figures(name: str, latencies: list[float | None]) -> tuple[str, float | None]:
+    done = sorted(v for v in latencies if v is not None)
+    missing = len(latencies) - len(done)
+    if not done:
+        return f"{name:<28} no alert arrived ({missing} missing)", None
+    p50 = statistics.median(done)
+    p99 = done[min(len(done) - 1, max(0, round(0.99 * len(done)) - 1))]
+    line = (
+        f"{name:<28}{len(done):>7}{p50 * 1000:>10.0f}{p99 * 1000:>10.0f}"
+        f"{done[-1] * 1000:>10.0f}{missing:>9}"
+    )
+    return line, (p99 if missing == 0 else None)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--probes", type=int, default=30, help="risky messages per phase")
+    parser.add_argument("--interval", type=float, default=1.1, help="seconds between probes")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (load)")
+    parser.add_argument("--people", type=int, default=8000, help="people in the load")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args()
+    ensure_wrk()
+    work = Path(tempfile.mkdtemp(prefix="bot-bench-escalation-"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    roster = work / "oncall.yaml"
+    roster.write_text(ROSTER, encoding="utf-8")
+    requests_file = work / "requests.tsv"
+    # 12 messages a person: greeting, consent, language, menu and 8 PHQ-9 answers, so the
+    # load itself never reaches item 9 (its alerts would queue with the probes' alerts).
+    write_requests(requests_file, args.people, 12, base)
+    load_seconds = int(args.probes * args.interval) + 10  # wrk takes whole seconds
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TWILIO_"))}
+    rows: list[str] = []
+    p99_loaded: float | None = None
+    twilio_sid = "AC" + "0" * 32
+    with FakeTelegramApi() as api, FakeTwilioApi(twilio_sid, TWILIO_TOKEN) as twilio:
+        env.update(
+            PTB_TIMEDELTA="true",
+            DATABASE_URL=f"sqlite:///{work / 'bench.db'}",
+            SECRET_KEY=SECRET_KEY,
+            ENVIRONMENT="development",
+            ONCALL_FILE=str(roster),
+            TELEGRAM_BOT_TOKEN=api.token,
+            TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            TELEGRAM_API_BASE_URL=api.base_url,
+            TWILIO_ACCOUNT_SID=twilio_sid,
+            TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+            TWILIO_WHATSAPP_FROM="whatsapp:+14155238886",
+            TWILIO_API_BASE_URL=twilio.url,
+            PUBLIC_BASE_URL=base,
+            RUN_WORKERS_IN_SERVER="true",
+            LOG_LEVEL="WARNING",
+        )
+        python = sys.executable
+        subprocess.run([python, "-m", "bot", "migrate"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)  # fmt: skip
+        server = start([python, "-m", "bot", "serve", "--port", str(port)], env, work / "serve.log")
+        try:
+            wait_ready(f"{base}/readyz")
+            idle = run_probes(base, api, 0, args.probes, args.interval, timeout=30)
+            rows.append(figures("idle service", idle)[0])
+            load: dict[str, object] = {}
+
+            def background() -> None:
+                try:
+                    figures_, *_ = run_wrk(
+                        base, requests_file, 0, load_seconds, args.connections, 1, server.pid
+                    )
+                except subprocess.CalledProcessError as exc:
+                    load["error"] = f"wrk failed: {exc.stderr or exc.stdout}"[:2000]
+                    return
+                load.update(figures_)
+
+            loader = threading.Thread(target=background, daemon=True)
+            loader.start()
+            time.sleep(3)  # let the load build up
+            loaded = run_probes(base, api, 1000, args.probes, args.interval, timeout=60)
+            loader.join()
+            line, p99_loaded = figures("with the channel load", loaded)
+            rows.append(line)
+        finally:
+            stop(server)
+    rate = load.get("requests", 0) / max(1e-9, load.get("duration_us", 1) / 1e6)  # type: ignore[operator]
+    print(
+        f"escalation latency: webhook POST of a risky message → alert sendMessage at the fake "
+        f"Bot API; {args.probes} probes per phase, one every {args.interval:g} s"
+    )
+    print(f"{'phase':<28}{'alerts':>7}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}{'missing':>9}")
+    for row in rows:
+        print(row)
+    if "error" in load:
+        print(load["error"])
+    print(f"background load: {rate:.0f} webhook requests/s (wrk -c{args.connections})")
+    met = p99_loaded is not None and p99_loaded <= 1.0 and "error" not in load
+    print(f"target (p99 <= 1 s under load, no alert missing): {'met' if met else 'NOT met'}")
+    if args.keep:
+        print(f"work folder kept: {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,185 @@
+"""Telegram updates → our ``Inbound`` messages, parsed with python-telegram-bot.
+
+Only private chats are served. Text and ``/commands`` become text messages; a button press
+(``callback_query``) becomes a message whose ``payload`` is the button's ``callback_data``
+and carries the query id, which must always be answered (``answerCallbackQuery``); stickers,
+photos, voice notes… become ``unsupported`` (the bot asks for text or the buttons). Group,
+supergroup and channel chats, service messages and update types we do not use are ignored:
+the webhook still answers 200, so Telegram never redelivers a poison update forever.
+
+The provider id is ``<bot id>:<update_id>``: update ids restart from an arbitrary number for
+another bot, so the bot id keeps a new bot's updates from looking like old ones.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from telegram import Chat, Message, Update
+
+from bot.flows.types import Inbound
+
+CHANNEL = "telegram"
+
+
+class MalformedUpdate(ValueError):
+    """The body is not JSON, or not an object with an integer ``update_id`` (answer 400)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramDelivery:
+    """What an update means for us: a message to record, or a reason to ignore it."""
+
+    update_id: int
+    inbound: Inbound | None = None
+    ignored: str | None = None
+    callback_query_id: str | None = None
+    edited: bool = False
+
+
+def bot_id_of(token: str | None) -> str:
+    """The numeric bot id at the start of a token (``123:ABC`` → ``123``); ``0`` if unknown."""
+    prefix = (token or "").split(":", 1)[0]
+    return prefix if prefix.isdigit() else "0"
+
+
+def load_update(body: bytes | str) -> dict[str, Any]:
+    """Decode the webhook body; raises ``MalformedUpdate`` for anything but an update object."""
+    try:
+        data = json.loads(body)
+    except ValueError as err:  # JSONDecodeError and UnicodeDecodeError
+        raise MalformedUpdate("the body is not JSON") from err
+    if not isinstance(data, dict):
+        raise MalformedUpdate("the body is not a JSON object")
+    update_id = data.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
+        raise MalformedUpdate("the update has no update_id")
+    return data
+
+
+#: Parts of a message we never read; dropped before parsing (PTB's parser is the costliest
+#: step of a webhook) and so never held in memory. Anything else, unknown keys included, stays.
+_UNUSED_MESSAGE_KEYS = frozenset(
+    {
+        "from",
+        "sender_chat",
+        "reply_to_message",
+        "external_reply",
+        "quote",
+        "reply_to_story",
+        "reply_markup",
+        "entities",
+        "caption_entities",
+        "link_preview_options",
+        "forward_origin",
+        "pinned_message",
+        "via_bot",
+    }
+)
+
+
+def _slim_message(message: Any) -> Any:
+    if not isinstance(message, dict):
+        return message
+    slim = {k: v for k, v in message.items() if k not in _UNUSED_MESSAGE_KEYS}
+    chat = message.get("chat")
+    if isinstance(chat, dict) and "id" in chat and "type" in chat:
+        slim["chat"] = {"id": chat["id"], "type": chat["type"]}
+    return slim
+
+
+def slim_update(data: dict[str, Any]) -> dict[str, Any]:
+    """The update without the parts we never read (sender profiles, quoted messages,
+    keyboards, entities…); the rest is left for PTB to check."""
+    slim = dict(data)
+    for key in ("message", "edited_message"):
+        if key in slim:
+            slim[key] = _slim_message(slim[key])
+    query = slim.get("callback_query")
+    if isinstance(query, dict):
+        query = dict(query)
+        sender = query.get("from")
+        if isinstance(sender, dict):
+            query["from"] = {k: sender[k] for k in ("id", "is_bot", "first_name") if k in sender}
+        slim["callback_query"] = query
+    return slim
+
+
+def parse_update(data: dict[str, Any], *, bot_id: str, received_at: datetime) -> TelegramDelivery:
+    """Interpret a decoded update (see :func:`load_update`)."""
+    update_id: int = data["update_id"]
+    slim = slim_update(data)
+    # Of the message under a pressed button only the chat is read: parsing the whole message
+    # (PTB builds every one of its ~100 fields) would be most of a webhook's cost.
+    query = slim.get("callback_query")
+    button_message = query.pop("message", None) if isinstance(query, dict) else None
+    try:
+        update = Update.de_json(slim, None)
+        chat = _chat_of(button_message)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        # Valid JSON with an update id that PTB cannot read: never make Telegram retry it.
+        return TelegramDelivery(update_id, ignored="unreadable")
+    provider_id = f"{bot_id}:{update_id}"
+    if update.callback_query is not None:
+        return _callback(update, chat, provider_id, received_at)
+    message = update.message or update.edited_message
+    if message is None:
+        return TelegramDelivery(update_id, ignored="unused_update")
+    if message.chat.type != "private":
+        return TelegramDelivery(update_id, ignored="not_private")
+    edited = update.edited_message is not None
+    text = message.text if message.text is not None else message.caption
+    if text:
+        kind = "text"
+    elif _has_content(message):
+        text, kind = "", "unsupported"
+    else:
+        return TelegramDelivery(update_id, ignored="service_message")
+    inbound = Inbound(
+        channel=CHANNEL,
+        external_id=str(message.chat.id),
+        provider_message_id=provider_id,
+        received_at=received_at,
+        text=text,
+        kind=kind,
+    )
+    return TelegramDelivery(update_id, inbound=inbound, edited=edited)
+
+
+def _has_content(message: Message) -> bool:
+    """A sticker, photo, voice note, location… (anything a person sent that is not text)."""
+    return bool(message.effective_attachment)
+
+
+def _chat_of(message: Any) -> Chat | None:
+    """The chat of the message under a pressed button (None: an inline-mode message)."""
+    if message is None:
+        return None
+    if not isinstance(message, dict):
+        raise TypeError("callback_query.message is not an object")
+    return Chat.de_json(message["chat"], None)
+
+
+def _callback(
+    update: Update, chat: Chat | None, provider_id: str, received_at: datetime
+) -> TelegramDelivery:
+    query = update.callback_query
+    assert query is not None
+    if chat is None:
+        # A button under an inline-mode message: we never send those.
+        return TelegramDelivery(update.update_id, ignored="inline_message")
+    if chat.type != "private":
+        return TelegramDelivery(update.update_id, ignored="not_private")
+    inbound = Inbound(
+        channel=CHANNEL,
+        external_id=str(chat.id),
+        provider_message_id=provider_id,
+        received_at=received_at,
+        text="",
+        payload=query.data,
+        kind="text" if query.data else "unsupported",
+    )
+    return TelegramDelivery(update.update_id, inbound=inbound, callback_query_id=query.id)

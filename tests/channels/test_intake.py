@@ -1,0 +1,279 @@
+"""The webhooks' group-committed intake, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, text
+from sqlmodel import Session, select
+
+from bot.channels.intake import (
+    CALLBACK_ANSWER,
+    MAX_PAYLOAD,
+    SATURATED,
+    SATURATION_HOLD,
+    SLOW_COMMIT,
+    Delivery,
+    Intake,
+    IntakeUnavailable,
+)
+from bot.content import Content, load_content
+from bot.crypto import Cipher
+from bot.db.engine import make_engine
+from bot.db.models import InboundMessage, OutboundMessage
+from bot.flows import ConversationService
+from bot.flows import Engine as FlowEngine
+from bot.flows.service import MAX_STORED_TEXT
+from bot.flows.types import Inbound
+
+SECRET = "intake-test-secret-0123456789abcdef01234"
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+NOW = datetime(2026, 11, 22, 12, 30, 15, 123456, tzinfo=UTC)
+_ids = itertools.count(1)
+
+
+def inbound(
+    who: str = "4242",
+    text: str = "hola",
+    *,
+    channel: str = "telegram",
+    mid: str | None = None,
+    payload: str | None = None,
+    kind: Any = "text",
+) -> Inbound:
+    return Inbound(
+        channel=channel,
+        external_id=who,
+        provider_message_id=mid or f"m{next(_ids)}",
+        received_at=NOW,
+        text=text,
+        payload=payload,
+        kind=kind,
+    )
+
+
+def lock_briefly(database_url: str, seconds: float) -> threading.Thread:
+    """Another connection holds the inbox's write lock for ``seconds`` (a busy database)."""
+    started = threading.Event()
+
+    def hold() -> None:
+        engine = make_engine(database_url)
+        try:
+            with engine.connect() as connection:
+                if engine.dialect.name == "postgresql":
+                    connection.execute(text("LOCK TABLE inbound_message IN EXCLUSIVE MODE"))
+                else:
+                    connection.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE
+                started.set()
+                time.sleep(seconds)
+                connection.rollback()
+        finally:
+            engine.dispose()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    started.wait(10)
+    return thread
+
+
+@pytest.fixture(scope="module")
+def content() -> Content:
+    return load_content(CONFIG)
+
+
+@pytest.fixture
+def intake(db: Engine) -> Intake:
+    return Intake(db, Cipher(SECRET))
+
+
+def rows(db: Engine) -> list[InboundMessage]:
+    with Session(db) as session:
+        return list(session.exec(select(InboundMessage).order_by(InboundMessage.id)))  # type: ignore[arg-type]
+
+
+def answers(db: Engine) -> list[OutboundMessage]:
+    with Session(db) as session:
+        query = select(OutboundMessage).where(OutboundMessage.purpose == CALLBACK_ANSWER)
+        return list(session.exec(query.order_by(OutboundMessage.id)))  # type: ignore[arg-type]
+
+
+def test_rows_are_what_the_conversation_service_would_record(
+    intake: Intake, db: Engine, content: Content
+) -> None:
+    msg = inbound("whatsapp:+51911111111", "Hola", channel="whatsapp", payload="consent:yes")
+    [received] = intake.write([Delivery(msg)])
+    assert received.inbound_id is not None and not received.duplicate
+    [row] = rows(db)
+    service = ConversationService(db, FlowEngine(content), Cipher(SECRET))
+    expected = service.inbound_row(msg)
+    for name in ("channel", "provider_message_id", "sender_hash", "kind", "text", "payload"):
+        assert getattr(row, name) == getattr(expected, name), name
+    assert (row.status, row.attempts, row.participant_id) == ("pending", 0, None)
+    assert row.received_at == NOW
+    assert Cipher(SECRET).decrypt(row.sender_enc or "") == "whatsapp:+51911111111"
+    assert received.sender_hash == expected.sender_hash
+
+
+def test_the_conversation_service_processes_what_the_intake_recorded(
+    intake: Intake, db: Engine, content: Content
+) -> None:
+    intake.write([Delivery(inbound("777", "hola"))])
+    service = ConversationService(db, FlowEngine(content), Cipher(SECRET))
+    [outcome] = service.process_pending()
+    assert outcome.replies and rows(db)[0].status == "done"
+
+
+def test_repeats_in_one_batch_and_across_batches_are_duplicates(intake: Intake, db: Engine) -> None:
+    first = inbound(mid="same")
+    results = intake.write([Delivery(first), Delivery(first), Delivery(inbound(mid="other"))])
+    assert [r.duplicate for r in results] == [False, True, False]
+    again = intake.write([Delivery(first)])
+    assert again[0].duplicate
+    assert [r.provider_message_id for r in rows(db)] == ["same", "other"]
+    # the same provider id on another channel is another message
+    assert not intake.write([Delivery(inbound(mid="same", channel="whatsapp"))])[0].duplicate
+
+
+def test_a_button_press_is_answered_once(intake: Intake, db: Engine) -> None:
+    press = Delivery(inbound("42", "", payload="lang:es", mid="u1"), callback_query_id="cbq")
+    intake.write([press, press])
+    intake.write([press])
+    [answer] = answers(db)
+    assert (answer.text, answer.channel, answer.status, answer.purpose) == (
+        "cbq",
+        "telegram",
+        "pending",
+        CALLBACK_ANSWER,
+    )
+    assert Cipher(SECRET).decrypt(answer.recipient_enc or "") == "42"
+    assert answer.recipient_hash == rows(db)[0].sender_hash
+
+
+def test_text_is_cut_and_cleaned_for_every_database(intake: Intake, db: Engine) -> None:
+    intake.write(
+        [
+            Delivery(inbound(text="a\x00b\ud800c")),
+            Delivery(inbound(text="x" * (MAX_STORED_TEXT + 50), payload="p" * 400)),
+            Delivery(inbound(text="", kind="unsupported")),
+        ]
+    )
+    cleaned, long, empty = rows(db)
+    assert cleaned.text == "ab?c"
+    assert long.text is not None and len(long.text) == MAX_STORED_TEXT
+    assert long.payload is not None and len(long.payload) == MAX_PAYLOAD
+    assert (empty.text, empty.kind) == (None, "unsupported")
+
+
+def test_one_person_is_encrypted_once_and_read_back_everywhere(intake: Intake, db: Engine) -> None:
+    intake.write([Delivery(inbound("55")), Delivery(inbound("55")), Delivery(inbound("66"))])
+    first, second, other = rows(db)
+    assert first.sender_hash == second.sender_hash != other.sender_hash
+    assert Cipher(SECRET).decrypt(second.sender_enc or "") == "55"
+    assert Cipher(SECRET).decrypt(other.sender_enc or "") == "66"
+
+
+async def test_concurrent_submissions_are_committed_together(db: Engine) -> None:
+    commits: list[int] = []
+    event.listen(db, "commit", lambda connection: commits.append(1))
+    woken: list[int] = []
+    intake = Intake(db, Cipher(SECRET), on_commit=lambda: woken.append(1))
+    deliveries = [Delivery(inbound(str(n % 7))) for n in range(60)]
+    deliveries += deliveries[:5]  # redelivered at the same time
+    results = await asyncio.gather(*(intake.submit(d) for d in deliveries))
+    assert sum(not r.duplicate for r in results) == 60
+    assert sum(r.duplicate for r in results) == 5
+    assert len(rows(db)) == 60
+    assert 1 <= len(commits) < 10  # group commit: a few transactions, not 60
+    assert woken and len(woken) <= len(commits)
+    assert intake.saturated()  # 65 requests at once: the loops give way for a moment
+    await asyncio.sleep(SATURATION_HOLD + 0.1)
+    assert not intake.saturated()
+
+
+async def test_waiting_requests_make_the_intake_saturated(
+    intake: Intake, database_url: str
+) -> None:
+    """Another connection holds the write lock; requests pile up, then all get through."""
+    blocker = make_engine(database_url)
+    try:
+        with blocker.connect() as connection:
+            if blocker.dialect.name == "postgresql":
+                connection.execute(text("LOCK TABLE inbound_message IN EXCLUSIVE MODE"))
+            else:
+                connection.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE: holds the lock
+            tasks = [
+                asyncio.create_task(intake.submit(Delivery(inbound())))
+                for _ in range(SATURATED + 2)
+            ]
+            for _ in range(100):
+                await asyncio.sleep(0.01)
+                if intake.saturated():
+                    break
+            assert intake.saturated()
+            connection.rollback()
+        results = await asyncio.gather(*tasks)
+    finally:
+        blocker.dispose()
+    assert all(r.inbound_id for r in results)
+    await asyncio.sleep(SATURATION_HOLD + 0.1)
+    assert not intake.saturated()
+
+
+async def test_slow_commits_make_the_intake_saturated(intake: Intake, database_url: str) -> None:
+    """One request at a time, but each waits long for its commit."""
+    assert not intake.saturated()
+    await intake.submit(Delivery(inbound()))
+    await asyncio.sleep(SATURATION_HOLD + 0.1)
+    assert not intake.saturated()  # a quick commit
+    for _ in range(3):
+        holder = lock_briefly(database_url, SLOW_COMMIT * 4)
+        await intake.submit(Delivery(inbound()))
+        holder.join()
+    assert intake.saturated()
+
+
+async def test_a_database_outage_fails_every_waiting_request(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    dead = make_engine("postgresql+psycopg://postgres@127.0.0.1:9/nowhere?connect_timeout=1")
+    try:
+        intake = Intake(dead, Cipher(SECRET))
+        results = await asyncio.gather(
+            *(intake.submit(Delivery(inbound("51999888777", "me siento solo"))) for _ in range(3)),
+            return_exceptions=True,
+        )
+    finally:
+        dead.dispose()
+    assert all(isinstance(r, IntakeUnavailable) for r in results)
+    logged = [r for r in caplog.records if r.name == "bot.channels.intake"]
+    assert logged and logged[0].error == "OperationalError"  # type: ignore[attr-defined]
+    text = " ".join(f"{r.getMessage()} {r.__dict__}" for r in logged)
+    assert "51999888777" not in text and "solo" not in text
+
+
+async def test_a_refused_row_fails_alone_and_is_logged_without_its_content(
+    db: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL refuses a provider id longer than its column; the others of the batch are
+    recorded, and the log names the error, not the message."""
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite does not enforce column lengths")
+    intake = Intake(db, Cipher(SECRET))
+    bad = Delivery(inbound("51999888777", "me siento solo", mid="x" * 70))
+    good = [Delivery(inbound("51999888776", "hola")) for _ in range(3)]
+    results = await asyncio.gather(
+        *(intake.submit(d) for d in [*good, bad]), return_exceptions=True
+    )
+    assert [isinstance(r, IntakeUnavailable) for r in results] == [False, False, False, True]
+    assert len(rows(db)) == 3
+    logged = [r for r in caplog.records if r.name == "bot.channels.intake"]
+    assert any(getattr(r, "error", "") == "DataError" for r in logged)
+    text = " ".join(f"{r.getMessage()} {r.__dict__}" for r in logged)
+    assert "51999888777" not in text and "solo" not in text
