@@ -10,7 +10,9 @@ from sqlalchemy import Engine
 from bot.content import Content, load_content
 from bot.crypto import Cipher, cipher_for
 from bot.db.engine import make_engine
+from bot.escalation.context import Escalation, build_escalation, install
 from bot.escalation.crisis import crisis_detector
+from bot.escalation.hooks import EscalationHooks
 from bot.flows import ConversationService
 from bot.flows import Engine as FlowEngine
 from bot.settings import Settings
@@ -23,6 +25,7 @@ class Runtime:
     db: Engine
     cipher: Cipher
     conversations: ConversationService
+    escalation: Escalation
 
     def close(self) -> None:
         self.db.dispose()
@@ -37,7 +40,13 @@ def build_runtime(settings: Settings, db: Engine | None = None) -> Runtime:
         inactivity_expiry=timedelta(hours=settings.inactivity_expiry_hours),
         detect_crisis=crisis_detector(settings.config_dir / "crisis"),
     )
+    escalation = build_escalation(settings, engine, cipher)
+    install(escalation)  # the process default for callers holding only the engine (dashboard)
     conversations = ConversationService(
-        engine, flow, cipher, default_language=settings.default_language
+        engine,
+        flow,
+        cipher,
+        default_language=settings.default_language,
+        hooks=EscalationHooks(escalation),
     )
-    return Runtime(settings, content, engine, cipher, conversations)
+    return Runtime(settings, content, engine, cipher, conversations, escalation)

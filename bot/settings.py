@@ -6,6 +6,7 @@ Secrets are ``SecretStr`` so they never reach a log or a repr.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-000000"
+_CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")  # Twilio Content API SIDs (bot/delivery)
 
 
 class SettingsError(SystemExit):
@@ -59,6 +61,11 @@ class Settings(BaseSettings):
     twilio_whatsapp_from: str | None = Field(
         default=None, description="Sender, e.g. `whatsapp:+14155238886` (the sandbox)."
     )
+    twilio_sms_from: str | None = Field(
+        default=None,
+        pattern=r"^\+[1-9]\d{6,14}$",
+        description="SMS sender number for alerts to on-call psychologists, e.g. `+15005550006`.",
+    )
     twilio_api_base_url: str | None = Field(
         default=None, description="Twilio REST base URL override (tests use a fake)."
     )
@@ -77,6 +84,55 @@ class Settings(BaseSettings):
     simulator_enabled: bool = Field(
         default=True, description="Serve the chat simulator at `/simulator`."
     )
+
+    # --- outbound delivery: WhatsApp templates and quick replies (bot/delivery) -------------
+    twilio_template_followup_sid: str | None = Field(
+        default=None,
+        description="Content SID (`HX…`) of the approved WhatsApp template used for a "
+        "follow-up outside the 24-hour window; its variable `{{1}}` receives the text. "
+        "Without it such messages are held.",
+    )
+    twilio_template_psychologist_sid: str | None = Field(
+        default=None,
+        description="Content SID (`HX…`) of the approved WhatsApp template used for a "
+        "psychologist's message outside the 24-hour window (`{{1}}` receives the text). "
+        "Without it such messages are held.",
+    )
+    twilio_template_alert_sid: str | None = Field(
+        default=None,
+        description="Content SID (`HX…`) of the approved WhatsApp template for alerts to "
+        "on-call psychologists (`{{1}}` receives the alert). Without it a WhatsApp alert "
+        "outside the psychologist's 24-hour window fails and their next channel is tried.",
+    )
+    twilio_quick_reply_sids: dict[str, str] = Field(
+        default_factory=dict,
+        description="Optional `twilio/quick-reply` Content SIDs by purpose and button count, "
+        'as JSON, e.g. `{"reply:2": "HX…", "reply:3": "HX…"}`: `{{1}}` is the text, '
+        "`{{2}}`/`{{3}}` the first button's title/id, `{{4}}`/`{{5}}` the second's, … "
+        "Other messages show numbered options as text.",
+    )
+
+    @field_validator(
+        "twilio_template_followup_sid",
+        "twilio_template_psychologist_sid",
+        "twilio_template_alert_sid",
+    )
+    @classmethod
+    def _content_sid(cls, value: str | None) -> str | None:
+        if value is not None and not _CONTENT_SID.fullmatch(value):
+            raise ValueError("must be a Content SID: HX followed by 32 hex digits")
+        return value
+
+    @field_validator("twilio_quick_reply_sids")
+    @classmethod
+    def _quick_reply_sids(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, sid in value.items():
+            purpose, _, count = key.partition(":")
+            if not purpose or count not in ("1", "2", "3") or not _CONTENT_SID.fullmatch(sid):
+                raise ValueError('use {"<purpose>:<1-3 buttons>": "HX<32 hex digits>"}')
+        return value
+
+    # --- end of outbound delivery settings ---------------------------------------------------
 
     @field_validator("secret_key")
     @classmethod

@@ -11,10 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.db.models import utcnow
+from bot.escalation import timers as escalation_timers
+from bot.escalation.fastlane import CrisisLane
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,11 @@ class Loop:
     idle_interval: float = 0.5
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     last_tick_at: float | None = None
+    #: Gives way to the webhooks while they are saturated (see ``Workers.under_pressure``).
+    gives_way: bool = True
+    #: …and then ticks only in turn with the other loops that do (CPU-bound ticks).
+    takes_turns: bool = True
+    _workers: Workers | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -38,16 +46,44 @@ class Loop:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self._wake.clear()
-            try:
-                done = await self.tick()
-            except Exception:  # a failing tick must not kill the loop: log, back off, retry
-                log.exception("background loop tick failed", extra={"loop": self.name})
-                done = 0
-            self.last_tick_at = utcnow().timestamp()
+            async with self._turn() as giving_way:
+                started = time.monotonic()
+                try:
+                    done = await self.tick()
+                except Exception:  # a failing tick must not kill the loop: log, back off, retry
+                    log.exception("background loop tick failed", extra={"loop": self.name})
+                    done = 0
+                self.last_tick_at = utcnow().timestamp()
+                if done and giving_way:
+                    await asyncio.sleep(min(MAX_GIVE_WAY, (time.monotonic() - started) * GIVE_WAY))
             if done:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.idle_interval)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[bool]:
+        """While the webhooks of this server are saturated, the loops that give way take turns
+        (one tick at a time) and pause after each tick for ``GIVE_WAY`` times as long as it
+        ran: together they get about 1 / (1 + GIVE_WAY) of the interpreter, which they share
+        with the webhooks, and a webhook that waits too long is redelivered (Telegram) or
+        lost (Twilio does not retry a timeout). The crisis lane never gives way."""
+        workers = self._workers
+        if not self.gives_way or workers is None or not workers.under_pressure():
+            yield False
+            return
+        if not self.takes_turns:
+            yield True
+            return
+        async with workers.turns:
+            yield True
+
+
+#: While the webhooks are saturated the background loops pause this many times as long as
+#: their tick took (so together they get about a quarter of the interpreter), but never
+#: longer than MAX_GIVE_WAY seconds.
+GIVE_WAY = 3.0
+MAX_GIVE_WAY = 0.25
 
 
 class Workers:
@@ -57,9 +93,16 @@ class Workers:
         self.loops: dict[str, Loop] = {}
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        #: Set by the web app: true while its webhooks are saturated (``bot.channels.intake``).
+        self.pressure: Callable[[], bool] | None = None
+        self.turns = asyncio.Lock()
+
+    def under_pressure(self) -> bool:
+        return self.pressure is not None and self.pressure()
 
     def add(self, loop: Loop) -> Loop:
         self.loops[loop.name] = loop
+        loop._workers = self
         return loop
 
     def wake(self, name: str) -> None:
@@ -93,16 +136,56 @@ def inbox_loop(runtime: Runtime, workers: Workers) -> Loop:
     """Runs pending conversation steps (messages recorded by the webhooks)."""
 
     async def tick() -> int:
-        outcomes = await asyncio.to_thread(runtime.conversations.process_pending, 100)
+        # Few people per tick (one while the webhooks are saturated): a tick cannot be paused.
+        limit = 1 if workers.under_pressure() else 10
+        outcomes = await asyncio.to_thread(runtime.conversations.process_pending, limit)
+        if any(o.outbound_ids for o in outcomes):
+            workers.wake("outbox")
+        if any(o.signals for o in outcomes):
+            workers.wake("escalation")
+        return len(outcomes)
+
+    return Loop("inbox", tick)
+
+
+def escalation_loop(runtime: Runtime, workers: Workers) -> Loop:
+    """Risk signals into cases, due escalation steps, alert deliveries, the overdue auditor."""
+
+    async def tick() -> int:
+        report = await asyncio.to_thread(escalation_timers.tick, runtime.escalation)
+        if report.work:
+            workers.wake("outbox-alerts")
+            workers.wake("outbox")
+        return report.work
+
+    # Short ticks, and alerts must not wait for the webhooks: it never gives way.
+    return Loop("escalation", tick, idle_interval=1.0, gives_way=False)
+
+
+def crisis_lane_loop(runtime: Runtime, workers: Workers) -> Loop:
+    """Runs at once the steps of people whose waiting messages hold crisis words."""
+    lane = CrisisLane(runtime.conversations)
+
+    async def tick() -> int:
+        outcomes = await asyncio.to_thread(lane.run)
+        if any(o.signals for o in outcomes):
+            workers.wake("escalation")
         if any(o.outbound_ids for o in outcomes):
             workers.wake("outbox")
         return len(outcomes)
 
-    return Loop("inbox", tick)
+    return Loop("crisis-lane", tick, idle_interval=0.2, gives_way=False)
 
 
 def build_workers(runtime: Runtime) -> Workers:
     """Every background loop of a process (server or ``python -m bot worker``)."""
     workers = Workers()
     workers.add(inbox_loop(runtime, workers))
+    workers.add(crisis_lane_loop(runtime, workers))
+    workers.add(escalation_loop(runtime, workers))
+    from bot.delivery.dispatcher import alert_loop, outbox_loop  # (they import Loop)
+
+    outbox = workers.add(outbox_loop(runtime))  # sends the outbox; closes its clients when stopped
+    outbox.takes_turns = False  # its ticks mostly wait (platforms, rate limits): pausing is enough
+    workers.add(alert_loop(runtime))  # alerts to psychologists, never behind other messages
     return workers

@@ -69,6 +69,19 @@ class Engine:
         conv.last_activity_at = now
         return step
 
+    def step_paused(self, conv: ConvState, msg: Inbound, now: datetime) -> Step:
+        """A psychologist is talking with this person (escalation case in conversation): the
+        flow stays silent and keeps its state; crisis words still raise a signal and get the
+        crisis lines."""
+        crisis = self.detect_crisis(msg.text) if msg.kind == "text" and msg.text else None
+        step = Step()
+        if crisis is not None:
+            step.effects.append(_crisis_signal(crisis, msg))
+            crisis_lines = self.content.resources.crisis_lines_text(conv.language)
+            catalog = self.content.catalog(conv.language)
+            step.say(catalog.render("crisis_detected", crisis_lines=crisis_lines))
+        return step
+
     # --- routing ------------------------------------------------------------------------
 
     def _route(self, conv: ConvState, msg: Inbound, now: datetime) -> Step:
@@ -295,15 +308,7 @@ class Engine:
         """Crisis words in any state: safe reply, crisis lines, a signal, the safety question."""
         catalog = self.content.catalog(conv.language)
         step = Step()
-        step.effects.append(
-            RaiseSignal(
-                source="free_text",
-                rule_id=f"text.{crisis.pattern_id}",
-                priority=crisis.priority,
-                reason=crisis.category,
-                detail={"matched": crisis.matched, "message": msg.text[:1000]},
-            )
-        )
+        step.effects.append(_crisis_signal(crisis, msg))
         crisis_lines = self.content.resources.crisis_lines_text(conv.language)
         step.say(catalog.render("crisis_detected", crisis_lines=crisis_lines))
         if conv.state is not State.ACUITY:
@@ -363,6 +368,16 @@ class Engine:
         conv.clear_questionnaire()
         conv.state = State.MENU
         return self._reprompt(conv, self.content.catalog(conv.language).render("expired"))
+
+
+def _crisis_signal(crisis: CrisisMatch, msg: Inbound) -> RaiseSignal:
+    return RaiseSignal(
+        source="free_text",
+        rule_id=f"text.{crisis.pattern_id}",
+        priority=crisis.priority,
+        reason=crisis.category,
+        detail={"matched": crisis.matched, "message": msg.text[:1000]},
+    )
 
 
 def _talk_request(origin: str) -> RaiseSignal:

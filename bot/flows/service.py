@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import Engine, delete, or_, text, update
 from sqlalchemy.exc import IntegrityError
@@ -84,6 +85,24 @@ class Received:
         return self.inbound_id is None
 
 
+class StepHooks(Protocol):
+    """Escalation's hooks into a step (``bot.escalation.hooks``), run in the step's
+    transaction: staff messages, the pause while a psychologist talks with the person, and
+    the person's open case when they delete their data."""
+
+    def staff_step(
+        self, session: Session, inbound: InboundMessage, now: datetime
+    ) -> StepOutcome | None: ...
+
+    def paused_for(self, session: Session, participant: Participant) -> bool: ...
+
+    def relay(
+        self, session: Session, participant: Participant, inbound: InboundMessage, now: datetime
+    ) -> list[int]: ...
+
+    def person_deleted(self, session: Session, participant: Participant, now: datetime) -> None: ...
+
+
 class ConversationService:
     """Records inbound messages (the inbox) and runs conversation steps over them.
 
@@ -101,8 +120,10 @@ class ConversationService:
         default_language: str = "es",
         inline_channels: Collection[str] = ("sim",),
         clock: Callable[[], datetime] = utcnow,
+        hooks: StepHooks | None = None,
     ) -> None:
         self.db = db
+        self.hooks = hooks
         self.flow = flow
         self.cipher = cipher
         self.default_language = default_language
@@ -263,6 +284,10 @@ class ConversationService:
 
     def _step(self, session: Session, inbound: InboundMessage) -> StepOutcome:
         now = self.clock()
+        if self.hooks is not None:  # a message from on-call staff is not a conversation step
+            staff = self.hooks.staff_step(session, inbound, now)
+            if staff is not None:
+                return staff
         participant = self._participant(session, inbound, now)
         msg = Inbound(
             channel=inbound.channel,
@@ -277,7 +302,9 @@ class ConversationService:
             select(Conversation).where(Conversation.participant_id == participant.id)
         ).first()
         conv = self._load_state(row, participant)
-        step = self.flow.step(conv, msg, now)
+        # A psychologist is talking with the person: the flow pauses (crisis words still count).
+        paused = self.hooks is not None and self.hooks.paused_for(session, participant)
+        step = (self.flow.step_paused if paused else self.flow.step)(conv, msg, now)
 
         inbound.participant_id = participant.id
         inbound.status = "done"
@@ -304,6 +331,8 @@ class ConversationService:
         outcome.outbound_ids = self._queue(
             session, participant, step.replies, inbound.channel, now, detached=deleted
         )
+        if paused and self.hooks is not None:
+            outcome.outbound_ids += self.hooks.relay(session, participant, inbound, now)
         return outcome
 
     def _participant(self, session: Session, inbound: InboundMessage, now: datetime) -> Participant:
@@ -440,6 +469,8 @@ class ConversationService:
         Inbound ids stay (without text or owner) so a late redelivery is still recognised."""
         pid = participant.id
         session.flush()
+        if self.hooks is not None:  # an open case stays, without the person's words
+            self.hooks.person_deleted(session, participant, self.clock())
         session.execute(
             update(InboundMessage)
             .where(InboundMessage.participant_id == pid)  # type: ignore[arg-type]

@@ -38,7 +38,7 @@ def test_crisis_words_mid_phq9_get_lines_a_signal_and_the_acuity_question(
     asq5 = chat.content.instruments["asq"].item("asq_5").text.es
     assert last(step).text == asq5
     signal = chat.effects_of(RaiseSignal)[0]
-    assert signal.source == "free_text"
+    assert (signal.source, signal.priority) == ("free_text", "imminent")
     assert "matar" in signal.detail["matched"]
     assert chat.conv.state is State.ACUITY
     assert chat.conv.answers == {"phq9_1": "2"}  # the questionnaire is kept

@@ -1,0 +1,170 @@
+"""Escalation's hooks into the inbox step (``bot.flows.service.ConversationService``).
+
+All run inside the step's transaction:
+
+* ``staff_step``: a message from a roster Telegram chat goes to the staff desk, not to the
+  engine; a case button pressed from any other chat is refused there too.
+* ``paused_for`` / ``relay``: while a case is ``in_conversation`` the engine stays silent for
+  the person (it still detects crisis words) and each message is relayed to the psychologist.
+* ``person_deleted``: a person erasing their data keeps their open case (participant NULL,
+  ``person_deleted_at`` set, priority and reason kept, the chain running) so no alert
+  vanishes; the texts and answers the case held about them are removed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from bot.db.models import InboundMessage, OutboundMessage, Participant
+from bot.escalation import notify
+from bot.escalation.context import Escalation
+from bot.escalation.models import Case, CaseEvent, CaseNotification
+from bot.escalation.roster import PsychologistEntry, Roster
+from bot.escalation.staff import CASE_PAYLOAD, StaffDesk
+from bot.flows.service import StepOutcome
+
+MAX_RELAYED = 3000
+
+
+class EscalationHooks:
+    def __init__(self, esc: Escalation) -> None:
+        self.esc = esc
+        self.desk = StaffDesk(esc)
+        self._hashes: tuple[Roster, dict[str, str]] | None = None
+
+    # --- staff -------------------------------------------------------------------------------
+
+    def _staff_hashes(self) -> dict[str, str]:
+        roster = self.esc.roster
+        if roster is None:
+            return {}
+        if self._hashes is None or self._hashes[0] is not roster:
+            hashes = {
+                self.esc.cipher.lookup_hash("telegram", chat): pid
+                for chat, pid in roster.telegram_chats().items()
+            }
+            self._hashes = (roster, hashes)
+        return self._hashes[1]
+
+    def psychologist(self, inbound: InboundMessage) -> PsychologistEntry | None:
+        if inbound.channel != "telegram":
+            return None
+        pid = self._staff_hashes().get(inbound.sender_hash)
+        roster = self.esc.roster
+        return roster.get(pid) if roster is not None and pid else None
+
+    def staff_step(
+        self, session: Session, inbound: InboundMessage, now: datetime
+    ) -> StepOutcome | None:
+        who = self.psychologist(inbound)
+        case_button = bool(inbound.payload and CASE_PAYLOAD.match(inbound.payload))
+        if who is None and not (inbound.channel == "telegram" and case_button):
+            return None
+        outbound = self.desk.handle(session, inbound, who, now)
+        inbound.status = "done"
+        inbound.processed_at = now
+        inbound.sender_enc = None
+        inbound.text = None  # what matters is in the case log and the outbox
+        session.add(inbound)
+        return StepOutcome(inbound_id=inbound.id, outbound_ids=outbound)
+
+    # --- pause and relay ---------------------------------------------------------------------
+
+    def _conversation(self, session: Session, participant_id: int | None) -> Case | None:
+        if participant_id is None:
+            return None
+        return session.exec(
+            select(Case).where(
+                Case.participant_id == participant_id, Case.status == "in_conversation"
+            )
+        ).first()
+
+    def paused_for(self, session: Session, participant: Participant) -> bool:
+        return self._conversation(session, participant.id) is not None
+
+    def relay(
+        self, session: Session, participant: Participant, inbound: InboundMessage, now: datetime
+    ) -> list[int]:
+        """Pass the person's message to the psychologist talking with them."""
+        case = self._conversation(session, participant.id)
+        if case is None or case.id is None:
+            return []
+        roster = self.esc.roster
+        holder = roster.get(case.conversation_with or "") if roster is not None else None
+        contacts = notify.usable_contacts(self.esc, holder) if holder is not None else []
+        outbound: list[int] = []
+        text = (inbound.text or "").strip()
+        if holder is not None and contacts and text:
+            catalog = self.esc.texts.get(holder.language)
+            body = catalog.render("relay", case=case.id, text=text[:MAX_RELAYED])
+            channel, contact = contacts[0]
+            row = notify.staff_message(
+                session, self.esc, channel, contact, body, now, purpose=notify.RELAY
+            )
+            outbound.append(row.id or 0)
+        notify.event(
+            session,
+            case.id,
+            "message_from_person",
+            now,
+            "person",
+            inbound=inbound.id,
+            outbound=outbound[0] if outbound else None,
+        )
+        return outbound
+
+    # --- deletion ----------------------------------------------------------------------------
+
+    def person_deleted(self, session: Session, participant: Participant, now: datetime) -> None:
+        marker = self.esc.texts.get(participant.language).render("person_deleted")
+        cases = session.exec(select(Case).where(Case.participant_id == participant.id)).all()
+        for case in cases:
+            assert case.id is not None
+            _scrub_outbox(session, case, f"[{marker}]")
+            signals = (case.snapshot or {}).get("signals", [])
+            case.snapshot = {
+                "signals": [
+                    {k: v for k, v in s.items() if k in ("id", "rule", "priority", "source", "at")}
+                    for s in signals
+                ],
+                "person_deleted": True,
+            }
+            case.participant_id = None
+            case.person_deleted_at = now
+            session.add(case)
+            notify.event(
+                session, case.id, "person_deleted_data", now, "person", still_open=case.is_open
+            )
+        session.flush()
+
+
+def _scrub_outbox(session: Session, case: Case, marker: str) -> None:
+    """Take the person's words out of the staff messages about the case: the quote in the
+    alerts (which still go out if not sent yet) and the relayed messages."""
+    assert case.id is not None
+    alerts = set(
+        session.exec(
+            select(CaseNotification.outbound_id).where(CaseNotification.case_id == case.id)
+        ).all()
+    )
+    relays = {
+        (event.detail or {}).get("outbound")
+        for event in session.exec(
+            select(CaseEvent).where(
+                CaseEvent.case_id == case.id, CaseEvent.kind == "message_from_person"
+            )
+        )
+    }
+    quote = notify.quote_of(case)
+    short = notify.short_quote(quote) if quote else None
+    ids = {i for i in alerts | relays if isinstance(i, int)}
+    if not ids:
+        return
+    for row in session.exec(select(OutboundMessage).where(col(OutboundMessage.id).in_(ids))):
+        if row.id in relays:
+            row.text = marker
+        elif short:
+            row.text = row.text.replace(short, marker)
+        session.add(row)

@@ -1,0 +1,306 @@
+"""The case-work API, called by the psychologists' Telegram commands and by the dashboard.
+
+Plain functions over the database engine; each action runs in its own transaction with the
+case row locked (``FOR UPDATE``; SQLite serialises writers), checks the actor against the
+on-call roster and writes the audit log. An action never moves a case backwards: an
+acknowledgement racing a resolution finds the case resolved and leaves it so.
+
+Actors: a roster psychologist id, or ``dashboard:<username>`` for a dashboard account that
+is not on the roster (the dashboard has authenticated it and checked its role). Every
+function takes an optional ``esc`` (:class:`~bot.escalation.context.Escalation`); without
+it the process default installed by ``build_runtime`` is used. The ``*_in`` variants run
+inside a caller's session (the Telegram command handler runs in the inbox step's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+from typing import TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col, select
+
+from bot.db.models import OutboundMessage, Participant
+from bot.escalation import context, notify
+from bot.escalation.cases import cancel_steps, ingest_signals
+from bot.escalation.context import Escalation
+from bot.escalation.models import (
+    OPEN_STATUSES,
+    OUTCOMES,
+    PRIORITY_RANK,
+    Case,
+    CaseEvent,
+)
+
+__all__ = [
+    "ActionResult",
+    "acknowledge",
+    "acknowledge_in",
+    "get_case",
+    "ingest_signals",
+    "is_authorised",
+    "open_cases",
+    "record_access",
+    "resolve",
+    "resolve_in",
+    "send_to_person",
+    "send_to_person_in",
+    "timeline",
+]
+
+DASHBOARD_PREFIX = "dashboard:"
+PSYCHOLOGIST_MESSAGE = "psychologist_message"
+MAX_MESSAGE = 3000
+MAX_NOTE = 2000
+ACCESS_KINDS = frozenset({"viewed", "revealed"})
+T = TypeVar("T")
+
+
+class ActionResult(StrEnum):
+    """What an action did (also the dashboard's flash keys)."""
+
+    ACKNOWLEDGED = "acknowledged"
+    ALREADY_ACKNOWLEDGED = "already_acknowledged"
+    RESOLVED = "resolved"
+    ALREADY_RESOLVED = "already_resolved"
+    SENT = "sent"
+    NOT_FOUND = "not_found"
+    NOT_ALLOWED = "not_allowed"
+    INVALID_OUTCOME = "invalid_outcome"
+    EMPTY = "empty"
+    PERSON_GONE = "person_gone"
+
+
+def _esc(esc: Escalation | None) -> Escalation:
+    return esc if esc is not None else context.current()
+
+
+def is_authorised(esc: Escalation, actor: str) -> bool:
+    if actor.startswith(DASHBOARD_PREFIX) and len(actor) > len(DASHBOARD_PREFIX):
+        return True
+    roster = esc.roster
+    return roster is not None and roster.get(actor) is not None
+
+
+def actor_name(esc: Escalation, actor: str | None) -> str:
+    if not actor:
+        return "—"
+    roster = esc.roster
+    person = roster.get(actor) if roster is not None else None
+    return person.name if person else actor.removeprefix(DASHBOARD_PREFIX)
+
+
+def _transaction(esc: Escalation, work: Callable[[Session], T]) -> T:
+    for _attempt in range(5):
+        try:
+            with Session(esc.db, expire_on_commit=False) as session:
+                result = work(session)
+                session.commit()
+                return result
+        except StaleDataError:
+            continue
+    raise RuntimeError("the case kept changing concurrently")
+
+
+def _locked(session: Session, case_id: int) -> Case | None:
+    return session.exec(select(Case).where(Case.id == case_id).with_for_update()).first()
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def open_cases(db: Engine) -> list[Case]:
+    """Open cases, most urgent first, then longest waiting."""
+    with Session(db, expire_on_commit=False) as session:
+        cases = session.exec(select(Case).where(col(Case.status).in_(OPEN_STATUSES))).all()
+    return sorted(cases, key=lambda c: (PRIORITY_RANK.get(c.priority, 9), c.opened_at, c.id or 0))
+
+
+def get_case(db: Engine, case_id: int) -> Case | None:
+    with Session(db, expire_on_commit=False) as session:
+        return session.get(Case, case_id)
+
+
+def timeline(db: Engine, case_id: int) -> list[CaseEvent]:
+    """The case's audit log, oldest first."""
+    with Session(db, expire_on_commit=False) as session:
+        return list(
+            session.exec(
+                select(CaseEvent)
+                .where(CaseEvent.case_id == case_id)
+                .order_by(col(CaseEvent.at), col(CaseEvent.id))
+            )
+        )
+
+
+def record_access(
+    db: Engine, case_id: int, kind: str, actor: str, *, esc: Escalation | None = None
+) -> bool:
+    """Audit a look at a case (``viewed``) or at the person's identifier (``revealed``)."""
+    if kind not in ACCESS_KINDS:
+        raise ValueError(f"not an access kind: {kind}")
+    e = _esc(esc)
+
+    def work(session: Session) -> bool:
+        if session.get(Case, case_id) is None:
+            return False
+        notify.event(session, case_id, kind, e.clock(), actor)
+        return True
+
+    return _transaction(e, work)
+
+
+# --- acting ----------------------------------------------------------------------------------
+
+
+def acknowledge(
+    db: Engine, case_id: int, actor: str, *, esc: Escalation | None = None
+) -> ActionResult:
+    e = _esc(esc)
+    return _transaction(e, lambda session: acknowledge_in(session, e, case_id, actor))
+
+
+def acknowledge_in(session: Session, esc: Escalation, case_id: int, actor: str) -> ActionResult:
+    """Take the case: the escalation chain stops; the others who were alerted are told."""
+    if not is_authorised(esc, actor):
+        return ActionResult.NOT_ALLOWED
+    case = _locked(session, case_id)
+    if case is None:
+        return ActionResult.NOT_FOUND
+    if case.status == "resolved":
+        return ActionResult.ALREADY_RESOLVED
+    if case.status != "open":
+        return ActionResult.ALREADY_ACKNOWLEDGED
+    now = esc.clock()
+    _take(session, esc, case, actor, now)
+    return ActionResult.ACKNOWLEDGED
+
+
+def _take(session: Session, esc: Escalation, case: Case, actor: str, now: datetime) -> None:
+    assert case.id is not None
+    case.status = "acknowledged"
+    case.acknowledged_at = now
+    case.acknowledged_by = actor
+    case.next_step_at = None
+    cancel_steps(session, case.id)
+    session.add(case)
+    notify.event(session, case.id, "acknowledged", case.acknowledged_at, actor)
+    _tell_others(session, esc, case, actor)
+
+
+def _tell_others(session: Session, esc: Escalation, case: Case, actor: str) -> None:
+    """Everyone else who was alerted learns who has the case (on Telegram only)."""
+    roster = esc.roster
+    if roster is None or case.id is None:
+        return
+    name = actor_name(esc, actor)
+    for pid in notify.notified_psychologists(session, case.id):
+        person = roster.get(pid)
+        if person is None or pid == actor or not person.contacts.telegram_chat_id:
+            continue
+        if "telegram" not in esc.channels:
+            continue
+        text = esc.texts.get(person.language).render(
+            "acknowledged_by_other", case=case.id, name=name
+        )
+        chat = str(person.contacts.telegram_chat_id)
+        notify.staff_message(
+            session, esc, "telegram", chat, text, esc.clock(), purpose=notify.STAFF_REPLY
+        )
+
+
+def resolve(
+    db: Engine,
+    case_id: int,
+    actor: str,
+    outcome: str,
+    note: str = "",
+    *,
+    esc: Escalation | None = None,
+) -> ActionResult:
+    e = _esc(esc)
+    return _transaction(e, lambda session: resolve_in(session, e, case_id, actor, outcome, note))
+
+
+def resolve_in(
+    session: Session, esc: Escalation, case_id: int, actor: str, outcome: str, note: str = ""
+) -> ActionResult:
+    """Close the case with an outcome and a note; the automated flow resumes for the person."""
+    if not is_authorised(esc, actor):
+        return ActionResult.NOT_ALLOWED
+    if outcome not in OUTCOMES:
+        return ActionResult.INVALID_OUTCOME
+    case = _locked(session, case_id)
+    if case is None:
+        return ActionResult.NOT_FOUND
+    if case.status == "resolved":
+        return ActionResult.ALREADY_RESOLVED
+    now = esc.clock()
+    assert case.id is not None
+    case.status = "resolved"
+    case.resolved_at = now
+    case.resolved_by = actor
+    case.outcome = outcome
+    case.note = note.strip()[:MAX_NOTE] or None
+    case.next_step_at = None
+    cancel_steps(session, case.id)
+    session.add(case)
+    notify.event(session, case.id, "resolved", now, actor, outcome=outcome, note=case.note or "")
+    return ActionResult.RESOLVED
+
+
+def send_to_person(
+    db: Engine, case_id: int, actor: str, text: str, *, esc: Escalation | None = None
+) -> ActionResult:
+    e = _esc(esc)
+    return _transaction(e, lambda session: send_to_person_in(session, e, case_id, actor, text))
+
+
+def send_to_person_in(
+    session: Session, esc: Escalation, case_id: int, actor: str, text: str
+) -> ActionResult:
+    """Write to the person on their channel (outbox, purpose ``psychologist_message``). The
+    case goes ``in_conversation`` with ``actor``: the automated flow pauses for the person
+    (crisis detection keeps running) until the case is resolved."""
+    if not is_authorised(esc, actor):
+        return ActionResult.NOT_ALLOWED
+    body = text.strip()[:MAX_MESSAGE]
+    if not body:
+        return ActionResult.EMPTY
+    case = _locked(session, case_id)
+    if case is None:
+        return ActionResult.NOT_FOUND
+    if case.status == "resolved":
+        return ActionResult.ALREADY_RESOLVED
+    person = session.get(Participant, case.participant_id) if case.participant_id else None
+    if person is None:
+        return ActionResult.PERSON_GONE
+    now = esc.clock()
+    assert case.id is not None
+    if case.status == "open":
+        _take(session, esc, case, actor, now)
+    wrapped = esc.texts.get(person.language).render(
+        "to_person", name=actor_name(esc, actor), text=body
+    )
+    row = OutboundMessage(
+        participant_id=person.id,
+        channel=person.channel,
+        recipient_hash=person.external_hash,
+        recipient_enc=person.external_enc,
+        purpose=PSYCHOLOGIST_MESSAGE,
+        text=wrapped,
+        choices=[],
+        status="pending",
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    case.status = "in_conversation"
+    case.conversation_with = actor
+    session.add(case)
+    notify.event(session, case.id, "message_to_person", now, actor, outbound=row.id)
+    return ActionResult.SENT
