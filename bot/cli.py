@@ -1,4 +1,4 @@
-"""``python -m bot …``: serve, chat, validate-config, migrate."""
+"""``python -m bot …``: serve, chat, validate-config, migrate, create-user, export."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import sys
 import uuid
 from collections.abc import Sequence
 
+from bot.channels.setup import add_set_webhook_command, set_webhook
+from bot.dashboard import commands as dashboard_commands
 from bot.settings import Settings, SettingsError, get_settings
 
 
@@ -24,6 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("worker", help="run the background loops without the web server")
     commands.add_parser("validate-config", help="check every file in config/")
     commands.add_parser("migrate", help="apply database migrations")
+    add_set_webhook_command(commands)
+    dashboard_commands.add_commands(commands)
 
     args = parser.parse_args(argv)
     try:
@@ -37,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "worker": _worker,
         "validate-config": _validate_config,
         "migrate": _migrate,
+        "set-webhook": set_webhook,
+        "create-user": _create_user,
+        "export": _export,
     }[args.command]
     return handler(settings, args)
 
@@ -143,19 +150,33 @@ def _worker(settings: Settings, _args: argparse.Namespace) -> int:
 
 def _validate_config(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.content import ContentError, load_content
+    from bot.escalation.crisis import cached_lexicon
+    from bot.escalation.lexicon import LexiconError
 
     try:
         content = load_content(settings.config_dir)
     except ContentError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 1
-    for warning in content.warnings:
+    try:
+        cached_lexicon(settings.config_dir / "crisis")
+    except LexiconError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 1
+    from bot.escalation.context import check_setup  # the on-call roster (ONCALL_FILE)
+
+    oncall = check_setup(settings)
+    if oncall.error:
+        print(f"config error: {oncall.error}", file=sys.stderr)
+        return 1
+    for warning in [*content.warnings, *oncall.warnings]:
         print(f"warning: {warning}")
     names = ", ".join(sorted(content.instruments))
     print(
         f"config OK: {len(content.instruments)} instruments ({names}), "
         f"languages {', '.join(sorted(content.catalogs))}"
     )
+    print(oncall.summary)
     return 0
 
 
@@ -165,3 +186,15 @@ def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
     upgrade(settings.database_url)
     print("database migrated to the newest version")
     return 0
+
+
+def _create_user(settings: Settings, args: argparse.Namespace) -> int:
+    if not _ensure_migrated(settings):
+        return 1
+    return dashboard_commands.create_user(settings, args)
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    if not _ensure_migrated(settings):
+        return 1
+    return dashboard_commands.export(settings, args)

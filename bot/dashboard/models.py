@@ -1,0 +1,68 @@
+"""Dashboard tables: staff accounts, their sessions, and the audit of access events.
+
+Case events (viewed, revealed, acknowledged…) go to the escalation audit log
+(``CaseEvent``); ``DashboardEvent`` records what is not about one case: logins, failed
+logins, logouts, user management and exports. It is also what login throttling counts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from bot.db.models import json_col, ts
+
+ROLES: tuple[str, ...] = ("psychologist", "admin")
+
+
+class DashboardUser(SQLModel, table=True):
+    __tablename__ = "dashboard_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(default="psychologist", max_length=16)
+    #: The psychologist's id in the on-call roster (``config/oncall.yaml``), when they are one.
+    psychologist_id: str | None = Field(default=None, max_length=64)
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = ts(nullable=True)
+    created_at: datetime = ts()
+    last_login_at: datetime | None = ts(nullable=True)
+    password_changed_at: datetime = ts()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class DashboardSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored, so
+    a copy of the database cannot be used to sign in."""
+
+    __tablename__ = "dashboard_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="dashboard_user.id", index=True, ondelete="CASCADE")
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = ts()
+    last_seen_at: datetime = ts()
+    expires_at: datetime = ts()
+
+
+class DashboardEvent(SQLModel, table=True):
+    """Audit of access: ``login``, ``login_failed``, ``logout``, ``user_*``, ``export``…"""
+
+    __tablename__ = "dashboard_event"
+    __table_args__ = (Index("ix_dashboard_event_kind_at", "kind", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = ts()
+    kind: str = Field(max_length=32)
+    actor: str = Field(max_length=64)
+    ip: str | None = Field(default=None, max_length=64)
+    detail: dict[str, Any] = json_col()

@@ -1,0 +1,194 @@
+"""``python -m bot.dashboard.screenshots``: the README's pictures of the dashboard.
+
+Builds a throw-away SQLite database with demo people who talk to the bot through the real
+conversation service, turns their risk signals into cases with the real escalation code
+(at realistic times in the past), serves the dashboard with uvicorn on 127.0.0.1, signs in
+with Debian's Chromium (Playwright) and saves ``docs/screenshots/queue.png`` and
+``case.png``. Every person and psychologist is fictitious. Nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import uvicorn
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from bot.dashboard.accounts import Accounts
+from bot.db.migrate import upgrade
+from bot.db.models import OutboundMessage, utcnow
+from bot.escalation import service, timers
+from bot.escalation.context import build_escalation
+from bot.escalation.hooks import EscalationHooks
+from bot.escalation.models import Case
+from bot.flows import ConversationService, Inbound
+from bot.runtime import Runtime, build_runtime
+from bot.settings import ROOT, load_settings
+from bot.web.app import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
+USER, PASSWORD = "ana", "demo-password-not-for-use"
+_ids = itertools.count(1)
+
+
+class DemoClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def seed(runtime: Runtime) -> int:
+    """Demo people and cases; returns the id of the case to photograph."""
+    real_now = utcnow()
+    clock = DemoClock(real_now - timedelta(hours=2, minutes=10))
+    esc = build_escalation(runtime.settings, runtime.db, runtime.cipher, clock=clock)
+    talk = ConversationService(
+        runtime.db, runtime.conversations.flow, runtime.cipher, clock=clock,
+        hooks=EscalationHooks(esc),
+    )  # fmt: skip
+
+    def say(channel: str, who: str, *texts: str) -> None:
+        for text in texts:
+            clock.now += timedelta(seconds=20)
+            talk.handle(Inbound(channel, who, f"demo-{next(_ids)}", clock.now, text))
+
+    def at(minutes_ago: float) -> None:
+        clock.now = real_now - timedelta(minutes=minutes_ago)
+        timers.tick(esc)
+
+    # 2 h ago, on WhatsApp: a PHQ-9 of 19 with item 9 = 2 (high); Ana takes it and writes.
+    whatsapp = "whatsapp:+15555550188"
+    say("whatsapp", whatsapp, "hola", "1", "1", "1", "2", "3", "2", "2", "2", "3", "2", "1", "2")
+    at(128)
+    case_id = _case_of(runtime, "high")
+    at(121)
+    service.acknowledge(runtime.db, case_id, "ana", esc=esc)
+    at(118)
+    service.send_to_person(
+        runtime.db, case_id, "ana",
+        "Hola, soy Ana, psicóloga del programa. Leí tus respuestas y quiero saber cómo estás. "
+        "¿Estás en un lugar seguro ahora?", esc=esc,
+    )  # fmt: skip
+    say("whatsapp", whatsapp, "Sí, estoy en mi casa con mi hermana. Gracias por escribir.")
+    at(112)
+    service.send_to_person(
+        runtime.db, case_id, "ana",
+        "Me alegra que estés acompañada. ¿Te parece si te busco una cita en el Centro de "
+        "Salud Mental Comunitario de tu distrito esta semana?", esc=esc,
+    )  # fmt: skip
+    say("whatsapp", whatsapp, "Sí, me parece bien. Puedo ir el jueves en la tarde.")
+    # 40 min ago, on Telegram: GAD-7 of 18 (routine).
+    at(44)
+    say("telegram", "700000031", "hola", "1", "1", "2", "3", "2", "3", "2", "3", "2", "3")
+    at(40)
+    # 25 min ago: asks to talk to a psychologist (routine).
+    say("telegram", "700000032", "hola", "1", "1", "4")
+    at(24)
+    # 7 min ago: crisis words in free text (high), then 3 min ago mid-PHQ-9 with "yes, now".
+    say("telegram", "700000033", "hola", "1", "1", "ya no aguanto más, quiero morirme", "0")
+    at(7)
+    say("telegram", "700000034", "hola", "1", "1", "1", "2", "3", "me quiero matar", "1")
+    at(3)
+    at(0.2)
+    with Session(runtime.db) as session:  # demo only: show the messages as delivered
+        session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.status == "pending")  # type: ignore[arg-type]
+            .values(status="sent", sent_at=OutboundMessage.created_at)
+        )
+        session.commit()
+    return case_id
+
+
+def _case_of(runtime: Runtime, priority: str) -> int:
+    with Session(runtime.db) as session:
+        case = session.exec(select(Case).where(Case.priority == priority)).first()
+    if case is None or case.id is None:
+        raise RuntimeError(f"the demo expected a {priority} case")
+    return case.id
+
+
+@contextmanager
+def serving(runtime: Runtime) -> Iterator[str]:
+    """The app on 127.0.0.1 and a free port, in a thread (background loops off)."""
+    config = uvicorn.Config(
+        create_app(runtime.settings, runtime=runtime), host="127.0.0.1", port=0,
+        log_level="warning", access_log=False, lifespan="on",
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the dashboard did not start")
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def photograph(url: str, case_id: int, out: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    out.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 760}, locale="es-PE")
+        page.goto(f"{url}/dashboard/login")
+        page.fill("#username", USER)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#queue-rows tr[data-case]")
+        page.screenshot(path=str(out / "queue.png"))
+        page.goto(f"{url}/dashboard/cases/{case_id}")
+        page.wait_for_selector("#messages .msg.staff")
+        page.set_viewport_size({"width": 1280, "height": 1400})
+        page.screenshot(path=str(out / "case.png"))
+        browser.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.dashboard.screenshots", description=__doc__
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'demo.db'}"
+        upgrade(url)
+        settings = load_settings(
+            database_url=url, run_workers_in_server=False, log_level="WARNING",
+            telegram_bot_token="123456:demo-token-never-used", twilio_account_sid="ACdemo",
+            twilio_auth_token="demo", twilio_whatsapp_from="whatsapp:+15555550100",
+        )  # fmt: skip
+        runtime = build_runtime(settings)
+        try:
+            Accounts(runtime.db).create_user(USER, PASSWORD, "admin", psychologist_id="ana")
+            case_id = seed(runtime)
+            with serving(runtime) as base:
+                photograph(base, case_id, args.out)
+        finally:
+            runtime.close()
+    print(f"saved {args.out / 'queue.png'} and {args.out / 'case.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
