@@ -69,18 +69,14 @@ class _Metric:
         raise NotImplementedError
 
 
-class Counter(_Metric):
-    """A value that only goes up (``inc``)."""
-
-    kind = "counter"
+class _Valued(_Metric):
+    """A metric holding one number per label set."""
 
     def __init__(self, name: str, help: str, labelnames: Sequence[str] = ()) -> None:
         super().__init__(name, help, labelnames)
         self._values: dict[LabelValues, float] = {}
 
-    def inc(self, amount: float = 1.0, **labels: str) -> None:
-        if amount < 0:
-            raise ValueError("a counter only goes up")
+    def _add(self, amount: float, labels: dict[str, str]) -> None:
         key = self._key(labels)
         with self._lock:
             self._values[key] = self._values.get(key, 0.0) + amount
@@ -100,14 +96,21 @@ class Counter(_Metric):
         )
 
 
-class Gauge(_Metric):
+class Counter(_Valued):
+    """A value that only goes up (``inc``)."""
+
+    kind = "counter"
+
+    def inc(self, amount: float = 1.0, **labels: str) -> None:
+        if amount < 0:
+            raise ValueError("a counter only goes up")
+        self._add(amount, labels)
+
+
+class Gauge(_Valued):
     """A value that goes up and down (``set``, ``inc``, ``dec``)."""
 
     kind = "gauge"
-
-    def __init__(self, name: str, help: str, labelnames: Sequence[str] = ()) -> None:
-        super().__init__(name, help, labelnames)
-        self._values: dict[LabelValues, float] = {}
 
     def set(self, value: float, **labels: str) -> None:
         key = self._key(labels)
@@ -115,26 +118,10 @@ class Gauge(_Metric):
             self._values[key] = value
 
     def inc(self, amount: float = 1.0, **labels: str) -> None:
-        key = self._key(labels)
-        with self._lock:
-            self._values[key] = self._values.get(key, 0.0) + amount
+        self._add(amount, labels)
 
     def dec(self, amount: float = 1.0, **labels: str) -> None:
-        self.inc(-amount, **labels)
-
-    def value(self, **labels: str) -> float:
-        with self._lock:
-            return self._values.get(self._key(labels), 0.0)
-
-    def family(self) -> Family:
-        with self._lock:
-            items = sorted(self._values.items())
-        return Family(
-            self.name,
-            self.kind,
-            self.help,
-            tuple(Sample(self.name, self._pairs(k), v) for k, v in items),
-        )
+        self._add(-amount, labels)
 
 
 class Histogram(_Metric):
