@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -14,33 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def run_bot(
-    *args: str, env: dict[str, str], stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.cli_support import ROOT, bot_env, run_bot
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TWILIO_"))}
-    clean.update(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
-        CONFIG_DIR=str(ROOT / "config"),
-        LOG_LEVEL="WARNING",
-    )
-    return clean
+    return bot_env(f"sqlite:///{tmp_path / 'cli.db'}")
 
 
 def test_validate_config_passes_and_warns_about_unvalidated_translations(

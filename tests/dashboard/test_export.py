@@ -5,9 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +25,7 @@ from bot.db.engine import make_engine
 from bot.db.models import Screening
 from bot.flows import ConversationService
 from bot.flows import Engine as FlowEngine
+from tests.cli_support import bot_env, run_bot
 from tests.dashboard.people import WHEN, gad7, phq9, to_menu
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,33 +135,21 @@ def test_a_categorical_result_is_an_observation_with_a_coded_value(
     assert obs["valueCodeableConcept"]["coding"][0]["code"] == "negative"
 
 
-def _bot(
-    *args: str, env: dict[str, str], stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_cli_create_user_and_export(tmp_path: Path, content: Content) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TWILIO_"))}
-    env.update(DATABASE_URL=url, CONFIG_DIR=str(ROOT / "config"), LOG_LEVEL="WARNING")
-    created = _bot(
+    env = bot_env(url)
+    created = run_bot(
         "create-user", "--username", "admin", "--role", "admin", "--password-stdin",
         env=env, stdin="a long enough passphrase\n",
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
-    again = _bot("create-user", "--username", "admin", "--password-stdin", env=env, stdin="x" * 20)
+    again = run_bot(
+        "create-user", "--username", "admin", "--password-stdin", env=env, stdin="x" * 20
+    )
     assert again.returncode == 1 and "username taken" in again.stderr
-    short = _bot("create-user", "--username", "bob", "--password-stdin", env=env, stdin="short\n")
+    short = run_bot(
+        "create-user", "--username", "bob", "--password-stdin", env=env, stdin="short\n"
+    )
     assert short.returncode == 1 and "password too short" in short.stderr
     db = make_engine(url)
     try:
@@ -175,18 +161,20 @@ def test_cli_create_user_and_export(tmp_path: Path, content: Content) -> None:
         to_menu(service, CHAT_ID)
         phq9(service, CHAT_ID, [1] * 9)
         out = tmp_path / "out.json"
-        made = _bot(
+        made = run_bot(
             "export", "--format", "fhir", "--since", "2026-11-21", "--output", str(out), env=env
         )
         assert made.returncode == 0, made.stderr
         bundle = Bundle.model_validate(json.loads(out.read_text(encoding="utf-8")))
         assert bundle.entry is not None and len(bundle.entry) == 2
-        table = _bot(
+        table = run_bot(
             "export", "--format", "csv", "--since", "2026-11-22", "--until", "2026-11-22", env=env
         )
         assert table.returncode == 0 and len(table.stdout.splitlines()) == 2
         assert CHAT_ID not in table.stdout
-        assert _bot("export", "--format", "csv", "--since", "22/11/2026", env=env).returncode == 2
+        assert (
+            run_bot("export", "--format", "csv", "--since", "22/11/2026", env=env).returncode == 2
+        )
         with Session(db) as session:
             events = session.exec(select(DashboardEvent).where(DashboardEvent.kind == "export"))
             assert [(e.actor, e.detail["format"]) for e in events] == [

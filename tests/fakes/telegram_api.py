@@ -12,16 +12,16 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.fakes.base import FakeApi
 from tests.fakes.bodies import read_pairs
-from tests.fakes.recorder import CallLog, CallPredicate, Fault, FaultBook, RecordedCall
+from tests.fakes.recorder import CallLog, Fault, FaultBook, RecordedCall
 from tests.fakes.server import BackgroundServer
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForTheOfflineBotApi_0123456"
@@ -118,7 +118,7 @@ def _callback_data_ok(markup: Any) -> bool:
     return True
 
 
-class FakeTelegramApi:
+class FakeTelegramApi(FakeApi):
     """Fake Bot API. ``with FakeTelegramApi() as fake: Bot(fake.token, base_url=fake.base_url)``.
 
     Inspect with ``calls()``, ``wait_for()``/``wait_for_async()``, ``sent_messages``,
@@ -159,60 +159,10 @@ class FakeTelegramApi:
         )
         self.server = BackgroundServer(self.app)
 
-    # -- lifecycle -----------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        return self.server.url
-
     @property
     def base_url(self) -> str:
         """What to pass as ``telegram.Bot(base_url=...)``: ``http://127.0.0.1:<port>/bot``."""
         return f"{self.url}/bot"
-
-    def start(self) -> Self:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    # -- inspection ----------------------------------------------------------------------
-    def calls(self, method: str | None = None) -> list[RecordedCall]:
-        return self.log.calls(method)
-
-    def mark(self) -> int:
-        return self.log.mark()
-
-    def wait_for(
-        self,
-        method: str | None = None,
-        predicate: CallPredicate | None = None,
-        timeout: float = 5.0,
-        *,
-        since: int = 0,
-    ) -> RecordedCall:
-        return self.log.wait_for(method, predicate, timeout, since=since)
-
-    async def wait_for_async(
-        self,
-        method: str | None = None,
-        predicate: CallPredicate | None = None,
-        timeout: float = 5.0,
-        *,
-        since: int = 0,
-    ) -> RecordedCall:
-        return await self.log.wait_for_async(method, predicate, timeout, since=since)
 
     def reset(self) -> None:
         """Forget calls, faults, messages and the webhook."""

@@ -14,16 +14,16 @@ import secrets
 import threading
 import time
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.fakes.base import FakeApi
 from tests.fakes.bodies import read_pairs
-from tests.fakes.recorder import CallLog, CallPredicate, Fault, FaultBook, RecordedCall
+from tests.fakes.recorder import CallLog, Fault, FaultBook, RecordedCall
 from tests.fakes.server import BackgroundServer
 
 DEFAULT_ACCOUNT_SID = "AC" + "0f" * 16
@@ -103,12 +103,14 @@ class _ApiError(Exception):
         self.status = int(self.body["status"])
 
 
-class FakeTwilioApi:
+class FakeTwilioApi(FakeApi):
     """Fake Twilio. ``with FakeTwilioApi() as fake: ...``; ``fake.url`` is the base URL.
 
     Inspect with ``calls("messages.create")``, ``wait_for()``, ``messages`` (by sid).
     Program errors with ``fail_next()`` and slowness with ``delay_next()``.
     """
+
+    default_method = "messages.create"
 
     def __init__(
         self, account_sid: str = DEFAULT_ACCOUNT_SID, auth_token: str = DEFAULT_AUTH_TOKEN
@@ -128,56 +130,6 @@ class FakeTwilioApi:
             ]
         )
         self.server = BackgroundServer(self.app)
-
-    # -- lifecycle -----------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def start(self) -> Self:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    # -- inspection ----------------------------------------------------------------------
-    def calls(self, method: str | None = None) -> list[RecordedCall]:
-        return self.log.calls(method)
-
-    def mark(self) -> int:
-        return self.log.mark()
-
-    def wait_for(
-        self,
-        method: str | None = "messages.create",
-        predicate: CallPredicate | None = None,
-        timeout: float = 5.0,
-        *,
-        since: int = 0,
-    ) -> RecordedCall:
-        return self.log.wait_for(method, predicate, timeout, since=since)
-
-    async def wait_for_async(
-        self,
-        method: str | None = "messages.create",
-        predicate: CallPredicate | None = None,
-        timeout: float = 5.0,
-        *,
-        since: int = 0,
-    ) -> RecordedCall:
-        return await self.log.wait_for_async(method, predicate, timeout, since=since)
 
     def reset(self) -> None:
         self.log.clear()
