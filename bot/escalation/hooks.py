@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Connection, bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.db.models import InboundMessage, OutboundMessage, Participant
@@ -26,6 +28,16 @@ from bot.escalation.staff import CASE_PAYLOAD, StaffDesk
 from bot.flows.service import StepOutcome
 
 MAX_RELAYED = 3000
+_CASES = Case.__table__  # type: ignore[attr-defined]
+#: Is a psychologist talking with this person? (Asked on every step: built once.)
+_IN_CONVERSATION = (
+    sa_select(_CASES.c.id)
+    .where(
+        _CASES.c.participant_id == bindparam("b_participant"),
+        _CASES.c.status == "in_conversation",
+    )
+    .limit(1)
+)
 
 
 class EscalationHooks:
@@ -55,14 +67,15 @@ class EscalationHooks:
         roster = self.esc.roster
         return roster.get(pid) if roster is not None and pid else None
 
-    def staff_step(
-        self, session: Session, inbound: InboundMessage, now: datetime
-    ) -> StepOutcome | None:
-        who = self.psychologist(inbound)
-        case_button = bool(inbound.payload and CASE_PAYLOAD.match(inbound.payload))
-        if who is None and not (inbound.channel == "telegram" and case_button):
-            return None
-        outbound = self.desk.handle(session, inbound, who, now)
+    def is_staff(self, channel: str, sender_hash: str, payload: str | None) -> bool:
+        """A message from a roster Telegram chat, or a case button pressed in any chat (the
+        desk refuses it there)."""
+        if channel != "telegram":
+            return False
+        return sender_hash in self._staff_hashes() or bool(payload and CASE_PAYLOAD.match(payload))
+
+    def staff_step(self, session: Session, inbound: InboundMessage, now: datetime) -> StepOutcome:
+        outbound = self.desk.handle(session, inbound, self.psychologist(inbound), now)
         inbound.status = "done"
         inbound.processed_at = now
         inbound.sender_enc = None
@@ -72,30 +85,33 @@ class EscalationHooks:
 
     # --- pause and relay ---------------------------------------------------------------------
 
-    def _conversation(self, session: Session, participant_id: int | None) -> Case | None:
-        if participant_id is None:
-            return None
+    def _conversation(self, session: Session, participant_id: int) -> Case | None:
         return session.exec(
             select(Case).where(
                 Case.participant_id == participant_id, Case.status == "in_conversation"
             )
         ).first()
 
-    def paused_for(self, session: Session, participant: Participant) -> bool:
-        return self._conversation(session, participant.id) is not None
+    def paused_for(self, conn: Connection, participant_id: int) -> bool:
+        return conn.execute(_IN_CONVERSATION, {"b_participant": participant_id}).first() is not None
 
     def relay(
-        self, session: Session, participant: Participant, inbound: InboundMessage, now: datetime
+        self,
+        session: Session,
+        participant_id: int,
+        inbound_id: int,
+        text: str | None,
+        now: datetime,
     ) -> list[int]:
         """Pass the person's message to the psychologist talking with them."""
-        case = self._conversation(session, participant.id)
+        case = self._conversation(session, participant_id)
         if case is None or case.id is None:
             return []
         roster = self.esc.roster
         holder = roster.get(case.conversation_with or "") if roster is not None else None
         contacts = notify.usable_contacts(self.esc, holder) if holder is not None else []
         outbound: list[int] = []
-        text = (inbound.text or "").strip()
+        text = (text or "").strip()
         if holder is not None and contacts and text:
             catalog = self.esc.texts.get(holder.language)
             body = catalog.render("relay", case=case.id, text=text[:MAX_RELAYED])
@@ -110,7 +126,7 @@ class EscalationHooks:
             "message_from_person",
             now,
             "person",
-            inbound=inbound.id,
+            inbound=inbound_id,
             outbound=outbound[0] if outbound else None,
         )
         return outbound

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -19,6 +20,7 @@ _COMMAND = re.compile(r"^/([a-z0-9_]{1,32})(?:@\w+)?(?:\s|$)")
 LABEL_SIMILARITY = 85.0
 
 
+@lru_cache(maxsize=8192)  # keywords and labels are normalised on every step: remember them
 def normalize(text: str) -> str:
     """Lower-case, without accents, emoji or punctuation, single-spaced."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())

@@ -2,9 +2,10 @@
 
 Exactly-once: the inbound message is recorded under a unique (channel, provider id)
 constraint in the same transaction as the step, so a redelivery is recognised and not
-processed again. Per-person ordering: the participant row is locked (``FOR UPDATE`` on
+processed again. Per-person ordering: the person is locked (an advisory lock on
 PostgreSQL; SQLite serialises writers with ``BEGIN IMMEDIATE``) and the conversation
-carries a version, so two messages from one person never interleave.
+carries a version, so two messages from one person never interleave. The common path's SQL
+is in ``bot.flows.store``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, delete, or_, text, update
+from sqlalchemy import Connection, Engine, bindparam, delete, or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
@@ -33,6 +34,7 @@ from bot.db.models import (
 )
 from bot.flows.machine import Engine as FlowEngine
 from bot.flows.state import ConvState, State
+from bot.flows.store import PendingMessage, Person, StepStore, StoredConversation
 from bot.flows.types import (
     DeleteData,
     Effect,
@@ -56,6 +58,7 @@ MAX_STEP_FAILURES = 3
 MAX_STORED_TEXT = 10_000
 #: How long an inline (simulator) message may stay pending before the inbox loop takes it.
 INLINE_GRACE = timedelta(seconds=30)
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 class ConcurrencyError(RuntimeError):
@@ -90,14 +93,23 @@ class StepHooks(Protocol):
     transaction: staff messages, the pause while a psychologist talks with the person, and
     the person's open case when they delete their data."""
 
+    def is_staff(self, channel: str, sender_hash: str, payload: str | None) -> bool:
+        """Whether the message goes to ``staff_step`` instead of the conversation engine."""
+        ...
+
     def staff_step(
         self, session: Session, inbound: InboundMessage, now: datetime
-    ) -> StepOutcome | None: ...
+    ) -> StepOutcome: ...
 
-    def paused_for(self, session: Session, participant: Participant) -> bool: ...
+    def paused_for(self, conn: Connection, participant_id: int) -> bool: ...
 
     def relay(
-        self, session: Session, participant: Participant, inbound: InboundMessage, now: datetime
+        self,
+        session: Session,
+        participant_id: int,
+        inbound_id: int,
+        text: str | None,
+        now: datetime,
     ) -> list[int]: ...
 
     def person_deleted(self, session: Session, participant: Participant, now: datetime) -> None: ...
@@ -130,6 +142,19 @@ class ConversationService:
         self.inline_channels = frozenset(inline_channels)
         self.clock = clock
         self._postgres = db.dialect.name == "postgresql"
+        self.store = StepStore(self._postgres)
+        self._pending = (
+            select(InboundMessage.channel, InboundMessage.sender_hash)
+            .where(
+                InboundMessage.status == "pending",
+                or_(
+                    InboundMessage.channel.not_in(self.inline_channels),  # type: ignore[attr-defined]
+                    InboundMessage.received_at < bindparam("b_abandoned"),
+                ),
+            )
+            .order_by(InboundMessage.id)  # type: ignore[arg-type]
+            .limit(bindparam("b_limit"))
+        )
 
     # --- intake -------------------------------------------------------------------------------
 
@@ -171,65 +196,49 @@ class ConversationService:
 
     # --- processing -----------------------------------------------------------------------
 
-    def pending_senders(self, limit: int = 100) -> list[tuple[str, str]]:
-        """People with messages waiting, oldest first. Messages of inline channels (the
-        simulator) are left to the request that received them, unless it died on them."""
+    def pending_senders(self, limit: int = 100) -> list[tuple[str, str, int]]:
+        """People with messages waiting, oldest first, with how many of theirs were seen
+        waiting. Messages of inline channels (the simulator) are left to the request that
+        received them, unless it died on them."""
         abandoned = self.clock() - INLINE_GRACE
-        with Session(self.db) as session:
-            rows = session.exec(
-                select(InboundMessage.channel, InboundMessage.sender_hash, InboundMessage.id)
-                .where(
-                    InboundMessage.status == "pending",
-                    or_(
-                        InboundMessage.channel.not_in(self.inline_channels),  # type: ignore[attr-defined]
-                        InboundMessage.received_at < abandoned,
-                    ),
-                )
-                .order_by(InboundMessage.id)  # type: ignore[arg-type]
-                .limit(limit * 4)
-            ).all()
-        senders: list[tuple[str, str]] = []
-        for channel, sender, _ in rows:
-            if (channel, sender) not in senders:
-                senders.append((channel, sender))
-        return senders[:limit]
+        with self.db.connect() as conn:
+            rows = conn.execute(self._pending, {"b_abandoned": abandoned, "b_limit": limit * 4})
+            waiting: dict[tuple[str, str], int] = {}
+            for channel, sender in rows:
+                waiting[(channel, sender)] = waiting.get((channel, sender), 0) + 1
+        return [(channel, sender, n) for (channel, sender), n in waiting.items()][:limit]
 
     def process_pending(self, limit: int = 100) -> list[StepOutcome]:
         outcomes: list[StepOutcome] = []
-        for channel, sender in self.pending_senders(limit):
-            outcomes.extend(self.process_sender(channel, sender))
+        for channel, sender, waiting in self.pending_senders(limit):
+            outcomes.extend(self.process_sender(channel, sender, waiting))
         return outcomes
 
-    def process_sender(self, channel: str, sender_hash: str) -> list[StepOutcome]:
-        """Run every pending message of one person, oldest first, one transaction each."""
+    def process_sender(
+        self, channel: str, sender_hash: str, limit: int | None = None
+    ) -> list[StepOutcome]:
+        """Run the pending messages of one person, oldest first, one transaction each: all of
+        them, or the first ``limit`` (later ones wait for the next round)."""
         outcomes: list[StepOutcome] = []
-        while True:
+        while limit is None or len(outcomes) < limit:
             outcome = self._process_next(channel, sender_hash)
             if outcome is None:
-                return outcomes
+                break
             outcomes.append(outcome)
+        return outcomes
 
     def _process_next(self, channel: str, sender_hash: str) -> StepOutcome | None:
         for _attempt in range(MAX_ATTEMPTS):
             inbound_id: int | None = None
             try:
                 with Session(self.db, expire_on_commit=False) as session:
-                    self._lock_sender(session, channel, sender_hash)
-                    inbound = session.exec(
-                        select(InboundMessage)
-                        .where(
-                            InboundMessage.channel == channel,
-                            InboundMessage.sender_hash == sender_hash,
-                            InboundMessage.status == "pending",
-                        )
-                        .order_by(InboundMessage.id)  # type: ignore[arg-type]
-                        .limit(1)
-                        .with_for_update()
-                    ).first()
-                    if inbound is None:
+                    conn = session.connection()
+                    self._lock_sender(conn, sender_hash)
+                    pending = self.store.next_pending(conn, channel, sender_hash)
+                    if pending is None:
                         return None
-                    inbound_id = inbound.id
-                    outcome = self._step(session, inbound)
+                    inbound_id = pending.id
+                    outcome = self._step(session, conn, pending)
                     session.commit()
                     return outcome
             except (IntegrityError, StaleDataError):
@@ -274,126 +283,85 @@ class ConversationService:
             session.add(inbound)
             session.commit()
 
-    def _lock_sender(self, session: Session, channel: str, sender_hash: str) -> None:
+    def _lock_sender(self, conn: Connection, sender_hash: str) -> None:
         """Serialise steps for one person across processes (SQLite: BEGIN IMMEDIATE)."""
         if self._postgres:
             key = int(sender_hash[:15], 16)  # 60 bits: fits a bigint
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            conn.execute(_ADVISORY_LOCK, {"key": key})
 
     # --- the step ---------------------------------------------------------------------------
 
-    def _step(self, session: Session, inbound: InboundMessage) -> StepOutcome:
+    def _step(self, session: Session, conn: Connection, pending: PendingMessage) -> StepOutcome:
         now = self.clock()
-        if self.hooks is not None:  # a message from on-call staff is not a conversation step
-            staff = self.hooks.staff_step(session, inbound, now)
-            if staff is not None:
-                return staff
-        participant = self._participant(session, inbound, now)
+        hooks = self.hooks
+        if hooks is not None and hooks.is_staff(
+            pending.channel, pending.sender_hash, pending.payload
+        ):
+            # A message from on-call staff is not a conversation step (the desk uses the ORM).
+            inbound = session.get(InboundMessage, pending.id)
+            assert inbound is not None
+            return hooks.staff_step(session, inbound, now)
+        person = pending.person or self._new_person(conn, pending, now)
         msg = Inbound(
-            channel=inbound.channel,
+            channel=pending.channel,
             external_id="",  # the engine never needs the identifier
-            provider_message_id=inbound.provider_message_id,
-            received_at=inbound.received_at,
-            text=inbound.text or "",
-            payload=inbound.payload,
-            kind="text" if inbound.kind == "text" else "unsupported",
+            provider_message_id=pending.provider_message_id,
+            received_at=pending.received_at,
+            text=pending.text or "",
+            payload=pending.payload,
+            kind="text" if pending.kind == "text" else "unsupported",
         )
-        row = session.exec(
-            select(Conversation).where(Conversation.participant_id == participant.id)
-        ).first()
-        conv = self._load_state(row, participant)
+        conv = _load_state(pending.conversation, person)
         # A psychologist is talking with the person: the flow pauses (crisis words still count).
-        paused = self.hooks is not None and self.hooks.paused_for(session, participant)
+        paused = hooks is not None and hooks.paused_for(conn, person.id)
         step = (self.flow.step_paused if paused else self.flow.step)(conv, msg, now)
 
-        inbound.participant_id = participant.id
-        inbound.status = "done"
-        inbound.processed_at = now
-        inbound.sender_enc = None
-        if conv.state in NO_CONSENT_STATES and not _consented(step.effects):
-            inbound.text = None  # without consent nothing is kept
-        session.add(inbound)
-        session.flush()
-
-        outcome = StepOutcome(
-            inbound_id=inbound.id, participant_id=participant.id, replies=step.replies
+        keep_text = conv.state not in NO_CONSENT_STATES or _consented(step.effects)
+        # (without consent nothing is kept)
+        self.store.finish_message(
+            conn, pending.id, person.id, now, pending.text if keep_text else None
         )
+        outcome = StepOutcome(inbound_id=pending.id, participant_id=person.id, replies=step.replies)
         deleted = any(isinstance(e, DeleteData) for e in step.effects)
+        opted_out = person.opted_out_at
         for effect in step.effects:
-            self._apply(session, effect, participant, now, outcome)
+            self._apply(session, effect, person, now, outcome)
         if not deleted:
-            participant.language = conv.language
-            participant.last_inbound_at = max(
-                participant.last_inbound_at or inbound.received_at, inbound.received_at
+            person.language = conv.language
+            person.last_inbound_at = max(
+                person.last_inbound_at or pending.received_at, pending.received_at
             )
-            session.add(participant)
-            self._save_state(session, row, participant, conv)
-        outcome.outbound_ids = self._queue(
-            session, participant, step.replies, inbound.channel, now, detached=deleted
+            self.store.save_person(conn, person, opt_out_changed=person.opted_out_at != opted_out)
+            self.store.save_conversation(
+                conn, person.id, pending.conversation, _stored_values(conv, now)
+            )
+        outcome.outbound_ids = self.store.queue(
+            conn, self._outbox_rows(person, step.replies, pending.channel, now, detached=deleted)
         )
-        if paused and self.hooks is not None:
-            outcome.outbound_ids += self.hooks.relay(session, participant, inbound, now)
+        if paused and hooks is not None:
+            outcome.outbound_ids += hooks.relay(session, person.id, pending.id, pending.text, now)
         return outcome
 
-    def _participant(self, session: Session, inbound: InboundMessage, now: datetime) -> Participant:
-        participant = session.exec(
-            select(Participant)
-            .where(
-                Participant.channel == inbound.channel,
-                Participant.external_hash == inbound.sender_hash,
-            )
-            .with_for_update()
-        ).first()
-        if participant is None:
-            if inbound.sender_enc is None:
-                raise ValueError("pending inbound message without its sender")
-            participant = Participant(
-                channel=inbound.channel,
-                external_hash=inbound.sender_hash,
-                external_enc=inbound.sender_enc,
-                pseudonym=self.cipher.pseudonym(inbound.sender_hash),
-                language=self.default_language,
-                created_at=now,
-            )
-            session.add(participant)
-            session.flush()
-        return participant
-
-    def _load_state(self, row: Conversation | None, participant: Participant) -> ConvState:
-        if row is None:
-            return ConvState(language=participant.language, opted_out=False)
-        return ConvState(
-            state=State(row.state),
-            language=row.language,
-            instrument_id=row.instrument_id,
-            item_id=row.item_id,
-            answers=dict(row.answers),
-            plan=list(row.plan),
-            context=dict(row.context),
-            last_activity_at=row.last_activity_at,
-            opted_out=participant.opted_out_at is not None,
+    def _new_person(self, conn: Connection, pending: PendingMessage, now: datetime) -> Person:
+        if pending.sender_enc is None:
+            raise ValueError("pending inbound message without its sender")
+        values = {
+            "channel": pending.channel,
+            "external_hash": pending.sender_hash,
+            "external_enc": pending.sender_enc,
+            "pseudonym": self.cipher.pseudonym(pending.sender_hash),
+            "language": self.default_language,
+            "created_at": now,
+        }
+        person_id = self.store.new_person(conn, values)
+        return Person(
+            id=person_id,
+            external_hash=pending.sender_hash,
+            external_enc=pending.sender_enc,
+            language=self.default_language,
+            last_inbound_at=None,
+            opted_out_at=None,
         )
-
-    def _save_state(
-        self, session: Session, row: Conversation | None, participant: Participant, conv: ConvState
-    ) -> None:
-        if row is None:
-            row = Conversation(
-                participant_id=participant.id or 0,
-                state=conv.state.value,
-                language=conv.language,
-                last_activity_at=conv.last_activity_at or self.clock(),
-            )
-        row.state = conv.state.value
-        row.language = conv.language
-        row.instrument_id = conv.instrument_id
-        row.item_id = conv.item_id
-        row.answers = dict(conv.answers)
-        row.plan = list(conv.plan)
-        row.context = dict(conv.context)
-        row.last_activity_at = conv.last_activity_at or self.clock()
-        session.add(row)
-        session.flush()  # a concurrent change of the same conversation fails here
 
     # --- effects ------------------------------------------------------------------------------
 
@@ -401,29 +369,29 @@ class ConversationService:
         self,
         session: Session,
         effect: Effect,
-        participant: Participant,
+        person: Person,
         now: datetime,
         outcome: StepOutcome,
     ) -> None:
-        pid = participant.id
+        pid = person.id
         match effect:
             case RecordConsent(given=given, text_version=version):
                 session.add(
                     Consent(
-                        participant_id=pid or 0,
+                        participant_id=pid,
                         given=given,
                         text_version=version,
-                        language=participant.language,
+                        language=person.language,
                         recorded_at=now,
                     )
                 )
             case SaveScreening():
                 session.add(
                     Screening(
-                        participant_id=pid or 0,
+                        participant_id=pid,
                         instrument_id=effect.instrument_id,
                         instrument_version=effect.instrument_version,
-                        language=participant.language,
+                        language=person.language,
                         answers=effect.answers,
                         total=effect.total,
                         max_total=effect.max_total,
@@ -453,7 +421,7 @@ class ConversationService:
                     extra={"rule": effect.rule_id, "priority": effect.priority},
                 )
             case SetOptOut(opted_out=opted_out):
-                participant.opted_out_at = now if opted_out else None
+                person.opted_out_at = now if opted_out else None
             case ForgetMessages():
                 session.flush()
                 session.execute(
@@ -462,13 +430,15 @@ class ConversationService:
                     .values(text=None)
                 )
             case DeleteData():
-                self._delete_person(session, participant)
+                self._delete_person(session, pid)
 
-    def _delete_person(self, session: Session, participant: Participant) -> None:
+    def _delete_person(self, session: Session, pid: int) -> None:
         """Erase a person: profile, conversation, consents, screenings, message texts.
         Inbound ids stay (without text or owner) so a late redelivery is still recognised."""
-        pid = participant.id
         session.flush()
+        participant = session.get(Participant, pid)
+        if participant is None:
+            return
         if self.hooks is not None:  # an open case stays, without the person's words
             self.hooks.person_deleted(session, participant, self.clock())
         session.execute(
@@ -485,40 +455,71 @@ class ConversationService:
         for model in (Screening, Consent, Conversation):
             session.execute(delete(model).where(model.participant_id == pid))  # type: ignore[attr-defined]
         session.delete(participant)
+        session.flush()
 
     # --- outbox -------------------------------------------------------------------------------
 
-    def _queue(
+    def _outbox_rows(
         self,
-        session: Session,
-        participant: Participant,
+        person: Person,
         replies: list[Reply],
         channel: str,
         now: datetime,
         *,
         detached: bool,
-    ) -> list[int]:
+    ) -> list[dict[str, Any]]:
         inline = channel in self.inline_channels
-        rows = [
-            OutboundMessage(
-                participant_id=None if detached else participant.id,
-                channel=channel,
-                recipient_hash=participant.external_hash,
-                recipient_enc=None if inline else participant.external_enc,
-                text=reply.text,
-                choices=[
+        return [
+            {
+                "participant_id": None if detached else person.id,
+                "channel": channel,
+                "recipient_hash": person.external_hash,
+                "recipient_enc": None if inline else person.external_enc,
+                "purpose": "reply",
+                "text": reply.text,
+                "choices": [
                     {"key": c.key, "label": c.label, "payload": c.payload} for c in reply.choices
                 ],
-                status="sent" if inline else "pending",
-                next_attempt_at=now,
-                created_at=now,
-                sent_at=now if inline else None,
-            )
+                "status": "sent" if inline else "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "provider_message_id": None,
+                "error": None,
+                "created_at": now,
+                "sent_at": now if inline else None,
+            }
             for reply in replies
         ]
-        session.add_all(rows)
-        session.flush()
-        return [row.id for row in rows if row.id is not None]
+
+
+def _load_state(stored: StoredConversation | None, person: Person) -> ConvState:
+    opted_out = person.opted_out_at is not None
+    if stored is None:
+        return ConvState(language=person.language, opted_out=opted_out)
+    return ConvState(
+        state=State(stored.state),
+        language=stored.language,
+        instrument_id=stored.instrument_id,
+        item_id=stored.item_id,
+        answers=dict(stored.answers),
+        plan=list(stored.plan),
+        context=dict(stored.context),
+        last_activity_at=stored.last_activity_at,
+        opted_out=opted_out,
+    )
+
+
+def _stored_values(conv: ConvState, now: datetime) -> dict[str, Any]:
+    return {
+        "state": conv.state.value,
+        "language": conv.language,
+        "instrument_id": conv.instrument_id,
+        "item_id": conv.item_id,
+        "answers": dict(conv.answers),
+        "plan": list(conv.plan),
+        "context": dict(conv.context),
+        "last_activity_at": conv.last_activity_at or now,
+    }
 
 
 def _consented(effects: list[Effect]) -> bool:

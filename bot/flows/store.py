@@ -1,0 +1,256 @@
+"""The conversation step's reads and writes, as SQL statements built once.
+
+A step runs for every message a person sends, so its common path avoids the ORM's unit of
+work: one joined read (the message, the person, their conversation), then plain UPDATE and
+INSERT statements on the step's connection. The conversation's ``version`` is checked and
+raised by hand (``SET version = version + 1 WHERE version = :seen``), as the ORM's
+``version_id_col`` does wherever else a conversation is saved, so a concurrent change is
+still detected (``StaleDataError``) and the step retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, bindparam, insert, select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.db.models import Conversation, InboundMessage, OutboundMessage, Participant
+
+_INBOX: Table = InboundMessage.__table__  # type: ignore[attr-defined]
+_PEOPLE: Table = Participant.__table__  # type: ignore[attr-defined]
+_CONVERSATIONS: Table = Conversation.__table__  # type: ignore[attr-defined]
+_OUTBOX: Table = OutboundMessage.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(slots=True)
+class Person:
+    id: int
+    external_hash: str
+    external_enc: str
+    language: str
+    last_inbound_at: datetime | None
+    opted_out_at: datetime | None
+
+
+@dataclass(slots=True)
+class StoredConversation:
+    id: int
+    version: int
+    state: str
+    language: str
+    instrument_id: str | None
+    item_id: str | None
+    answers: dict[str, str]
+    plan: list[str]
+    context: dict[str, Any]
+    last_activity_at: datetime
+
+
+@dataclass(slots=True)
+class PendingMessage:
+    """A person's oldest unprocessed message, with what the step needs to know about them."""
+
+    id: int
+    channel: str
+    provider_message_id: str
+    sender_hash: str
+    sender_enc: str | None
+    kind: str
+    text: str | None
+    payload: str | None
+    received_at: datetime
+    person: Person | None
+    conversation: StoredConversation | None
+
+
+_MESSAGE_COLUMNS = (
+    _INBOX.c.id,
+    _INBOX.c.channel,
+    _INBOX.c.provider_message_id,
+    _INBOX.c.sender_hash,
+    _INBOX.c.sender_enc,
+    _INBOX.c.kind,
+    _INBOX.c.text,
+    _INBOX.c.payload,
+    _INBOX.c.received_at,
+)
+_PERSON_COLUMNS = (
+    _PEOPLE.c.id,
+    _PEOPLE.c.external_hash,
+    _PEOPLE.c.external_enc,
+    _PEOPLE.c.language,
+    _PEOPLE.c.last_inbound_at,
+    _PEOPLE.c.opted_out_at,
+)
+_CONVERSATION_COLUMNS = (
+    _CONVERSATIONS.c.id,
+    _CONVERSATIONS.c.version,
+    _CONVERSATIONS.c.state,
+    _CONVERSATIONS.c.language,
+    _CONVERSATIONS.c.instrument_id,
+    _CONVERSATIONS.c.item_id,
+    _CONVERSATIONS.c.answers,
+    _CONVERSATIONS.c.plan,
+    _CONVERSATIONS.c.context,
+    _CONVERSATIONS.c.last_activity_at,
+)
+_M, _P = len(_MESSAGE_COLUMNS), len(_PERSON_COLUMNS)
+
+
+class StepStore:
+    """Prebuilt statements of the conversation step (SQLite and PostgreSQL)."""
+
+    def __init__(self, postgres: bool) -> None:
+        columns = [
+            *(c.label(f"m_{c.name}") for c in _MESSAGE_COLUMNS),
+            *(c.label(f"p_{c.name}") for c in _PERSON_COLUMNS),
+            *(c.label(f"c_{c.name}") for c in _CONVERSATION_COLUMNS),
+        ]
+        joined = _INBOX.outerjoin(
+            _PEOPLE,
+            and_(
+                _PEOPLE.c.channel == _INBOX.c.channel,
+                _PEOPLE.c.external_hash == _INBOX.c.sender_hash,
+            ),
+        ).outerjoin(_CONVERSATIONS, _CONVERSATIONS.c.participant_id == _PEOPLE.c.id)
+        next_pending = (
+            select(*columns)
+            .select_from(joined)
+            .where(
+                _INBOX.c.channel == bindparam("b_channel"),
+                _INBOX.c.sender_hash == bindparam("b_sender"),
+                _INBOX.c.status == "pending",
+            )
+            .order_by(_INBOX.c.id)
+            .limit(1)
+        )
+        # PostgreSQL: the message row is locked too (the person's advisory lock is held).
+        self._next_pending = next_pending.with_for_update(of=_INBOX) if postgres else next_pending
+        self._new_person = insert(_PEOPLE).returning(_PEOPLE.c.id)
+        self._finish_message = (
+            update(_INBOX)
+            .where(_INBOX.c.id == bindparam("b_id"))
+            .values(
+                participant_id=bindparam("b_person"),
+                status="done",
+                processed_at=bindparam("b_now"),
+                sender_enc=None,
+                text=bindparam("b_text"),
+            )
+        )
+        self._touch_person = (
+            update(_PEOPLE)
+            .where(_PEOPLE.c.id == bindparam("b_id"))
+            .values(language=bindparam("b_language"), last_inbound_at=bindparam("b_last"))
+        )
+        self._opt_out = (
+            update(_PEOPLE)
+            .where(_PEOPLE.c.id == bindparam("b_id"))
+            .values(opted_out_at=bindparam("b_opted_out_at"))
+        )
+        self._new_conversation = insert(_CONVERSATIONS)
+        self._save_conversation = (
+            update(_CONVERSATIONS)
+            .where(
+                _CONVERSATIONS.c.id == bindparam("b_id"),
+                _CONVERSATIONS.c.version == bindparam("b_version"),
+            )
+            .values(
+                version=_CONVERSATIONS.c.version + 1,
+                **{
+                    name: bindparam(f"b_{name}")
+                    for name in (
+                        "state",
+                        "language",
+                        "instrument_id",
+                        "item_id",
+                        "answers",
+                        "plan",
+                        "context",
+                        "last_activity_at",
+                    )
+                },
+            )
+        )
+        self._queue = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def next_pending(
+        self, conn: Connection, channel: str, sender_hash: str
+    ) -> PendingMessage | None:
+        row = conn.execute(
+            self._next_pending, {"b_channel": channel, "b_sender": sender_hash}
+        ).first()
+        if row is None:
+            return None
+        values = tuple(row)
+        person_values = values[_M : _M + _P]
+        conversation_values = values[_M + _P :]
+        return PendingMessage(
+            *values[:_M],
+            person=Person(*person_values) if person_values[0] is not None else None,
+            conversation=(
+                StoredConversation(*conversation_values)
+                if conversation_values[0] is not None
+                else None
+            ),
+        )
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def new_person(self, conn: Connection, values: dict[str, Any]) -> int:
+        return int(conn.execute(self._new_person, values).scalar_one())
+
+    def finish_message(
+        self,
+        conn: Connection,
+        message_id: int,
+        person_id: int | None,
+        now: datetime,
+        text: str | None,
+    ) -> None:
+        conn.execute(
+            self._finish_message,
+            {"b_id": message_id, "b_person": person_id, "b_now": now, "b_text": text},
+        )
+
+    def save_person(self, conn: Connection, person: Person, *, opt_out_changed: bool) -> None:
+        """Only what a step changes: the language, the last message time and, when the person
+        asked, the opt-out (the dispatcher may mark an opt-out concurrently on PostgreSQL)."""
+        conn.execute(
+            self._touch_person,
+            {"b_id": person.id, "b_language": person.language, "b_last": person.last_inbound_at},
+        )
+        if opt_out_changed:
+            conn.execute(self._opt_out, {"b_id": person.id, "b_opted_out_at": person.opted_out_at})
+
+    def save_conversation(
+        self,
+        conn: Connection,
+        person_id: int,
+        stored: StoredConversation | None,
+        values: dict[str, Any],
+    ) -> None:
+        """Insert the person's conversation, or update it if nobody changed it since it was
+        read; otherwise ``StaleDataError`` (a conflicting insert: ``IntegrityError``)."""
+        if stored is None:
+            conn.execute(
+                self._new_conversation, {"participant_id": person_id, "version": 1, **values}
+            )
+            return
+        params = {f"b_{name}": value for name, value in values.items()}
+        result = conn.execute(
+            self._save_conversation, {"b_id": stored.id, "b_version": stored.version, **params}
+        )
+        if result.rowcount != 1:
+            raise StaleDataError("the conversation changed since it was read")
+
+    def queue(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+        if not rows:
+            return []
+        return [int(i) for i in conn.execute(self._queue, list(rows)).scalars()]
