@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from bot.db.models import utcnow
 from bot.escalation import timers as escalation_timers
@@ -23,6 +24,19 @@ from bot.runtime import Runtime
 log = logging.getLogger(__name__)
 
 Tick = Callable[[], Awaitable[int]]
+T = TypeVar("T")
+
+
+async def in_thread(call: Callable[[], T]) -> tuple[T, float]:
+    """Run ``call`` in a worker thread; returns its result and the CPU seconds it used (its
+    wall time also counts waiting for the database and the interpreter lock)."""
+
+    def measured() -> tuple[T, float]:
+        started = time.thread_time()
+        result = call()
+        return result, time.thread_time() - started
+
+    return await asyncio.to_thread(measured)
 
 
 @dataclass
@@ -39,6 +53,9 @@ class Loop:
     #: …and then ticks only in turn with the other loops that do (CPU-bound ticks).
     takes_turns: bool = True
     _workers: Workers | None = None
+    #: CPU seconds of the last tick, when the tick measured it (``in_thread``); the tick's
+    #: wall time is used otherwise.
+    cost: float | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -48,6 +65,7 @@ class Loop:
             self._wake.clear()
             async with self._turn() as giving_way:
                 started = time.monotonic()
+                self.cost = None
                 try:
                     done = await self.tick()
                 except Exception:  # a failing tick must not kill the loop: log, back off, retry
@@ -55,7 +73,8 @@ class Loop:
                     done = 0
                 self.last_tick_at = utcnow().timestamp()
                 if done and giving_way:
-                    await asyncio.sleep(min(MAX_GIVE_WAY, (time.monotonic() - started) * GIVE_WAY))
+                    cost = self.cost if self.cost is not None else time.monotonic() - started
+                    await asyncio.sleep(min(MAX_GIVE_WAY, cost * GIVE_WAY))
             if done:
                 continue
             with contextlib.suppress(TimeoutError):
@@ -80,8 +99,8 @@ class Loop:
 
 
 #: While the webhooks are saturated the background loops pause this many times as long as
-#: their tick took (so together they get about a quarter of the interpreter), but never
-#: longer than MAX_GIVE_WAY seconds.
+#: their tick took (its CPU time when measured; so together they get about a quarter of the
+#: interpreter), but never longer than MAX_GIVE_WAY seconds.
 GIVE_WAY = 3.0
 MAX_GIVE_WAY = 0.25
 
@@ -132,20 +151,26 @@ class Workers:
         self._tasks = []
 
 
+#: People whose waiting messages the inbox loop runs per tick (a step takes ~0.5 ms of CPU).
+PEOPLE_PER_TICK = 20
+PEOPLE_UNDER_PRESSURE = 4
+
+
 def inbox_loop(runtime: Runtime, workers: Workers) -> Loop:
     """Runs pending conversation steps (messages recorded by the webhooks)."""
 
     async def tick() -> int:
-        # Few people per tick (one while the webhooks are saturated): a tick cannot be paused.
-        limit = 1 if workers.under_pressure() else 10
-        outcomes = await asyncio.to_thread(runtime.conversations.process_pending, limit)
+        # Few people per tick (fewer while the webhooks are saturated): a tick cannot be paused.
+        limit = PEOPLE_UNDER_PRESSURE if workers.under_pressure() else PEOPLE_PER_TICK
+        outcomes, loop.cost = await in_thread(lambda: runtime.conversations.process_pending(limit))
         if any(o.outbound_ids for o in outcomes):
             workers.wake("outbox")
         if any(o.signals for o in outcomes):
             workers.wake("escalation")
         return len(outcomes)
 
-    return Loop("inbox", tick)
+    loop = Loop("inbox", tick)
+    return loop
 
 
 def escalation_loop(runtime: Runtime, workers: Workers) -> Loop:
@@ -185,7 +210,9 @@ def build_workers(runtime: Runtime) -> Workers:
     workers.add(escalation_loop(runtime, workers))
     from bot.delivery.dispatcher import alert_loop, outbox_loop  # (they import Loop)
 
-    outbox = workers.add(outbox_loop(runtime))  # sends the outbox; closes its clients when stopped
+    outbox = workers.add(
+        outbox_loop(runtime, workers.under_pressure)
+    )  # sends the outbox; closes its clients when stopped
     outbox.takes_turns = False  # its ticks mostly wait (platforms, rate limits): pausing is enough
     workers.add(alert_loop(runtime))  # alerts to psychologists, never behind other messages
     return workers

@@ -47,8 +47,11 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 
-#: Rows claimed per tick (sent concurrently; at most one per person).
+#: Rows claimed per tick (sent concurrently; at most one per person)…
 BATCH = 50
+#: …and while the webhooks of the process are saturated: the sends of a round run on the
+#: event loop that answers them, and 50 at once delay every webhook by tens of milliseconds.
+BATCH_UNDER_PRESSURE = 8
 #: A row is claimed only if its rate limit lets it go within this many seconds.
 HORIZON = 2.0
 #: How often rows waiting for an unconfigured channel are looked for.
@@ -73,9 +76,12 @@ class Dispatcher:
         horizon: float = HORIZON,
         rng: random.Random | None = None,
         purposes: frozenset[str] | None = None,
+        pressure: Callable[[], bool] | None = None,
     ) -> None:
         #: Only rows with these purposes (None: all): see ``alert_loop``.
         self.purposes = purposes
+        #: True while the webhooks sharing this event loop are saturated (smaller rounds).
+        self.pressure = pressure
         self.outbox = Outbox(db, lease=lease)
         self.cipher = cipher
         self.senders = dict(senders)
@@ -95,8 +101,11 @@ class Dispatcher:
         """Claim due messages and send them; returns how many were handled."""
         await self._report_strays()
         now = self.clock()
+        batch = self.batch
+        if self.pressure is not None and self.pressure():
+            batch = min(batch, BATCH_UNDER_PRESSURE)
         claims = await asyncio.to_thread(
-            self.outbox.claim, list(self.senders), self.batch, now, self._admit, self.purposes
+            self.outbox.claim, list(self.senders), batch, now, self._admit, self.purposes
         )
         if not claims:
             return 0
@@ -298,16 +307,26 @@ class OutboxRunner:
     """Builds the dispatcher on the loop's first tick (the senders' HTTP clients belong to
     the event loop that uses them) and closes it when the loop stops."""
 
-    def __init__(self, runtime: Runtime, purposes: frozenset[str] | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        purposes: frozenset[str] | None = None,
+        pressure: Callable[[], bool] | None = None,
+    ) -> None:
         self.runtime = runtime
         self.purposes = purposes
+        self.pressure = pressure
         self.dispatcher: Dispatcher | None = None
 
     async def tick(self) -> int:
         if self.dispatcher is None:
             senders = build_senders(self.runtime.settings)
             self.dispatcher = Dispatcher(
-                self.runtime.db, self.runtime.cipher, senders, purposes=self.purposes
+                self.runtime.db,
+                self.runtime.cipher,
+                senders,
+                purposes=self.purposes,
+                pressure=self.pressure,
             )
             log.info("outbox dispatcher started", extra={"channels": sorted(senders)})
         return await self.dispatcher.tick()
@@ -318,10 +337,11 @@ class OutboxRunner:
             await dispatcher.close()
 
 
-def outbox_loop(runtime: Runtime) -> ClosingLoop:
+def outbox_loop(runtime: Runtime, pressure: Callable[[], bool] | None = None) -> ClosingLoop:
     """The "outbox" loop; ``Workers.stop`` (server shutdown, worker exit) ends it, which
-    closes the senders' HTTP clients (``Bot`` requests, the Twilio httpx client)."""
-    runner = OutboxRunner(runtime)
+    closes the senders' HTTP clients (``Bot`` requests, the Twilio httpx client).
+    ``pressure``: whether the webhooks of this process are saturated (smaller rounds)."""
+    runner = OutboxRunner(runtime, pressure=pressure)
     return ClosingLoop("outbox", runner.tick, idle_interval=0.25, on_stop=runner.close)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +17,9 @@ from bot.settings import Settings, get_settings
 from bot.web import health, simulator, webhooks
 from bot.web import metrics as metrics_routes
 from bot.worker import build_workers
+
+#: How often (seconds) a thread waiting for the interpreter lock asks for it.
+SWITCH_INTERVAL = 0.001
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -36,6 +40,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             # every request for ~100 ms every few seconds under load.
             gc.collect()
             gc.freeze()
+            # Database calls in worker threads (the intake's commits, the background loops)
+            # release the interpreter lock and then wait for the event loop to hand it back:
+            # 1 ms instead of Python's default 5 ms keeps those waits, and the locks held
+            # through them, short (docs/benchmarks.md).
+            sys.setswitchinterval(SWITCH_INTERVAL)
         try:
             yield
         finally:

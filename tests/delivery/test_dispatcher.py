@@ -23,7 +23,7 @@ from bot.channels.intake import CALLBACK_ANSWER
 from bot.db.engine import make_engine
 from bot.db.models import OutboundMessage, utcnow
 from bot.delivery import stats
-from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.dispatcher import BATCH_UNDER_PRESSURE, Dispatcher
 from bot.delivery.outbox import IN_FLIGHT, LEASE
 from bot.delivery.ratelimit import RetryPolicy
 from bot.delivery.senders.telegram import TelegramSender
@@ -724,3 +724,28 @@ async def test_logs_carry_no_chat_ids_numbers_or_text(
             assert private not in blob
     for r in outbox(db):
         assert chat not in (r.error or "") and "611222333" not in (r.error or "")
+
+
+async def test_rounds_are_smaller_while_the_webhooks_are_saturated(
+    db: Engine, telegram: TelegramSender, telegram_api: FakeTelegramApi
+) -> None:
+    """The sends of a round run on the event loop that answers the webhooks: while they are
+    saturated a round takes at most BATCH_UNDER_PRESSURE rows, and the rest wait their turn."""
+    chats = [str(3000 + n) for n in range(20)]
+    for chat in chats:
+        queue(
+            db,
+            "telegram",
+            chat,
+            [f"hello {chat}"],
+            participant_id=add_person(db, "telegram", chat),
+            at=utcnow(),
+        )
+    saturated = True
+    d = dispatcher(db, {"telegram": telegram}, pressure=lambda: saturated)
+    assert await d.tick() == BATCH_UNDER_PRESSURE
+    saturated = False
+    assert await d.tick() == len(chats) - BATCH_UNDER_PRESSURE
+    assert sorted(texts_to(telegram_api, chat)[0] for chat in chats) == sorted(
+        f"hello {chat}" for chat in chats
+    )
