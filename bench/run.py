@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -408,15 +408,16 @@ def main() -> int:
         if args.intake_only:
             layouts.append(("service, intake only", "none"))
         for index, (name, loops) in enumerate(layouts):
+            marks = (telegram_api.mark(), twilio_api.mark())
             run_env = dict(
                 env,
                 DATABASE_URL=f"sqlite:///{work / f'bench{index}.db'}",
                 RUN_WORKERS_IN_SERVER="true" if loops == "in-server" else "false",
                 BENCH_LOOPS=loops,
             )
-            runs.append(
-                measure_service(name, run_env, work, index, service_port, requests_file, args)
-            )
+            run = measure_service(name, run_env, work, index, service_port, requests_file, args)
+            run.sent = _sent(telegram_api, marks[0]) | _sent(twilio_api, marks[1])
+            runs.append(run)
     results.extend(run.result for run in runs)
     report(results, runs, args)
     if args.keep:
@@ -432,6 +433,16 @@ class ServiceRun:
     after: dict[str, float]
     drained: float | None
     worker_cpu: float | None
+    #: What reached the fake platform APIs (until the server stopped): "method status" → count.
+    sent: dict[str, int] = field(default_factory=dict)
+
+
+def _sent(api: FakeTelegramApi | FakeTwilioApi, since: int) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for call in api.calls()[since:]:
+        key = f"{call.method} {call.status}"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def measure_service(
@@ -541,6 +552,7 @@ def report(results: list[Result], runs: list[ServiceRun], args: argparse.Namespa
             + (f"the rest {run.drained:.0f} s later" if run.drained is not None
                else f"not all within {args.drain:g} s after")
         )  # fmt: skip
+        print(f"  requests at the fake platform APIs (until the server stopped): {run.sent}")
         met = service.rate >= 1500 and service.p99_ms <= 50
         print(f"  targets (>= 1500 msg/s, p99 <= 50 ms): {'met' if met else 'NOT met'}")
 

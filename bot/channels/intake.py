@@ -10,9 +10,8 @@ batch. Each request waits for its own batch's commit.
 Exactly once: ``INSERT … ON CONFLICT (channel, provider_message_id) DO NOTHING RETURNING``
 records the first delivery of a provider id and reports every repeat as a duplicate, also
 when the repeats are in the same batch, in batches of another process, or concurrent on
-PostgreSQL. A Telegram button press also queues its ``answerCallbackQuery`` in the outbox
-(purpose ``callback_answer``, the query id as text), in the same transaction, so it is sent
-exactly once too.
+PostgreSQL. (A Telegram button press is answered in the webhook's response: see
+``bot.web.webhooks``.)
 """
 
 from __future__ import annotations
@@ -22,21 +21,19 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, insert
+from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from bot.crypto import Cipher
 from bot.db.engine import URGENT
-from bot.db.models import InboundMessage, OutboundMessage, utcnow
+from bot.db.models import InboundMessage
 from bot.flows.service import MAX_STORED_TEXT, Received
 from bot.flows.types import Inbound
 
 log = logging.getLogger(__name__)
 
-CALLBACK_ANSWER = "callback_answer"
 MAX_PAYLOAD = 256
 #: The intake counts as saturated when this many requests wait for their commit, or when a
 #: request waits longer than SLOW_COMMIT seconds on average (recent requests weigh most)…
@@ -46,7 +43,6 @@ SLOW_COMMIT = 0.015
 SATURATION_HOLD = 1.0
 
 _INBOUND: Table = InboundMessage.__table__  # type: ignore[attr-defined]
-_OUTBOUND: Table = OutboundMessage.__table__  # type: ignore[attr-defined]
 
 
 class IntakeUnavailable(RuntimeError):
@@ -55,10 +51,9 @@ class IntakeUnavailable(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One message to record; ``callback_query_id`` when a Telegram button was pressed."""
+    """One message to record."""
 
     inbound: Inbound
-    callback_query_id: str | None = None
 
 
 _Waiter = tuple[Delivery, "asyncio.Future[Received]"]
@@ -74,15 +69,12 @@ class Intake:
         *,
         max_batch: int = 256,
         on_commit: Callable[[], None] | None = None,
-        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.cipher = cipher
         self.max_batch = max_batch
         self.on_commit = on_commit
-        self.clock = clock
         self._identities = _IdentityCache(cipher)
-        self._answer_template = _callback_answer_template()
         self._waiting: list[_Waiter] = []
         self._unsettled = 0
         self._mean_wait = 0.0
@@ -155,16 +147,13 @@ class Intake:
 
     def write(self, deliveries: Sequence[Delivery]) -> list[Received]:
         """Record ``deliveries`` in one transaction; repeats come back as duplicates."""
-        now = self.clock()
         rows: list[dict[str, Any]] = []
         hashes: list[str] = []
         seen: set[tuple[str, str]] = set()
-        identities: list[tuple[str, str]] = []
         for delivery in deliveries:
             msg = delivery.inbound
             sender_hash, sender_enc = self._identities.get(msg.channel, msg.external_id)
             hashes.append(sender_hash)
-            identities.append((sender_hash, sender_enc))
             key = (msg.channel, msg.provider_message_id)
             if key in seen:
                 continue
@@ -193,26 +182,6 @@ class Intake:
                     (row.channel, row.provider_message_id): row.id
                     for row in self._insert(connection, rows)
                 }
-                answers = [
-                    {
-                        **self._answer_template,
-                        "channel": delivery.inbound.channel,
-                        "recipient_hash": sender_hash,
-                        "recipient_enc": sender_enc,
-                        "text": delivery.callback_query_id,
-                        "choices": [],
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                    for delivery, (sender_hash, sender_enc) in zip(
-                        deliveries, identities, strict=True
-                    )
-                    if delivery.callback_query_id is not None and _key(delivery) in inserted
-                ]
-                if answers:
-                    # One answer per recorded press; a batch repeating a press answers it once.
-                    unique = {a["text"]: a for a in answers}
-                    connection.execute(insert(_OUTBOUND), list(unique.values()))
         results: list[Received] = []
         claimed: set[tuple[str, str]] = set()
         for delivery, sender_hash in zip(deliveries, hashes, strict=True):
@@ -294,16 +263,6 @@ class _InboxInsert:
                     process(value) if process is not None and value is not None else value
                 )
         return connection.exec_driver_sql(self.sql(len(rows)), tuple(params))
-
-
-def _callback_answer_template() -> dict[str, Any]:
-    """Every column of an ``outbound_message`` row that answers a button press, with the
-    model's defaults (built once through the model, so a column added later gets its default;
-    the per-press values are filled in by ``Intake.write``)."""
-    row = OutboundMessage(
-        channel="telegram", recipient_hash="", purpose=CALLBACK_ANSWER, text="", status="pending"
-    )
-    return {c.name: getattr(row, c.key) for c in _OUTBOUND.columns if c.key != "id"}
 
 
 class _IdentityCache:

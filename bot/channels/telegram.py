@@ -168,11 +168,14 @@ def _callback(
 ) -> TelegramDelivery:
     query = update.callback_query
     assert query is not None
+    # Every press is answered (the client shows a progress bar until then), also one ignored.
     if chat is None:
         # A button under an inline-mode message: we never send those.
-        return TelegramDelivery(update.update_id, ignored="inline_message")
+        return TelegramDelivery(
+            update.update_id, ignored="inline_message", callback_query_id=query.id
+        )
     if chat.type != "private":
-        return TelegramDelivery(update.update_id, ignored="not_private")
+        return TelegramDelivery(update.update_id, ignored="not_private", callback_query_id=query.id)
     inbound = Inbound(
         channel=CHANNEL,
         external_id=str(chat.id),

@@ -23,12 +23,15 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, bindparam, case, exists, or_, select, true, update
 
-from bot.channels.intake import CALLBACK_ANSWER
 from bot.db.models import OutboundMessage, Participant
 from bot.delivery.window import window_start
 
 LEASE = timedelta(seconds=120)
 IN_FLIGHT = "in flight"
+#: A row that answers a Telegram button press (the query id as text). Presses are now
+#: answered in the webhook's response (``bot.web.webhooks``); rows queued by earlier
+#: versions are still sent.
+CALLBACK_ANSWER = "callback_answer"
 #: Purposes sent first and outside the recipient's ordered queue and rate limits.
 UNORDERED_PURPOSES = frozenset({CALLBACK_ANSWER})
 #: Purposes claimed before every other message, button answers included (still in order

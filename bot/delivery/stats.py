@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from bot.observability import metrics
 
-#: sent, retry, failed, unreachable, opted_out, held, resent (after an interrupted attempt)
+#: sent, retry, failed, unreachable, opted_out, held, resent (after an interrupted attempt),
+#: answered_in_webhook (a button press answered in the webhook's response)
 MESSAGES_OUT = metrics.counter(
     "bot_messages_out_total",
     "Outbound messages by channel and outcome (sent, retry, failed, unreachable, opted_out, "
-    "held, resent).",
+    "held, resent, answered_in_webhook).",
     ("channel", "outcome"),
 )
 SEND_FAILURES = metrics.counter(

@@ -15,7 +15,6 @@ from sqlalchemy import Engine, event, text
 from sqlmodel import Session, select
 
 from bot.channels.intake import (
-    CALLBACK_ANSWER,
     MAX_PAYLOAD,
     SATURATED,
     SATURATION_HOLD,
@@ -27,7 +26,7 @@ from bot.channels.intake import (
 from bot.content import Content, load_content
 from bot.crypto import Cipher
 from bot.db.engine import make_engine
-from bot.db.models import InboundMessage, OutboundMessage
+from bot.db.models import InboundMessage
 from bot.flows import ConversationService
 from bot.flows import Engine as FlowEngine
 from bot.flows.service import MAX_STORED_TEXT
@@ -98,12 +97,6 @@ def rows(db: Engine) -> list[InboundMessage]:
         return list(session.exec(select(InboundMessage).order_by(InboundMessage.id)))  # type: ignore[arg-type]
 
 
-def answers(db: Engine) -> list[OutboundMessage]:
-    with Session(db) as session:
-        query = select(OutboundMessage).where(OutboundMessage.purpose == CALLBACK_ANSWER)
-        return list(session.exec(query.order_by(OutboundMessage.id)))  # type: ignore[arg-type]
-
-
 def test_rows_are_what_the_conversation_service_would_record(
     intake: Intake, db: Engine, content: Content
 ) -> None:
@@ -139,21 +132,6 @@ def test_repeats_in_one_batch_and_across_batches_are_duplicates(intake: Intake, 
     assert [r.provider_message_id for r in rows(db)] == ["same", "other"]
     # the same provider id on another channel is another message
     assert not intake.write([Delivery(inbound(mid="same", channel="whatsapp"))])[0].duplicate
-
-
-def test_a_button_press_is_answered_once(intake: Intake, db: Engine) -> None:
-    press = Delivery(inbound("42", "", payload="lang:es", mid="u1"), callback_query_id="cbq")
-    intake.write([press, press])
-    intake.write([press])
-    [answer] = answers(db)
-    assert (answer.text, answer.channel, answer.status, answer.purpose) == (
-        "cbq",
-        "telegram",
-        "pending",
-        CALLBACK_ANSWER,
-    )
-    assert Cipher(SECRET).decrypt(answer.recipient_enc or "") == "42"
-    assert answer.recipient_hash == rows(db)[0].sender_hash
 
 
 def test_text_is_cut_and_cleaned_for_every_database(intake: Intake, db: Engine) -> None:

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.channels.intake import CALLBACK_ANSWER
 from bot.db.engine import make_engine
 from bot.db.models import Conversation, OutboundMessage, Participant, Screening
+from bot.delivery.outbox import CALLBACK_ANSWER
 from bot.observability import DUPLICATES_DROPPED, MESSAGES_IN
 from tests.fakes import fixtures
 from tests.fakes.telegram_api import FakeTelegramApi
@@ -209,24 +209,50 @@ async def test_stickers_photos_and_voice_are_recorded_as_unsupported(
     assert sum(unsupported in t for t in texts) == 2
 
 
-async def test_a_button_press_is_recorded_and_always_answered_once(
+async def test_a_button_press_is_recorded_once_and_answered_in_every_response(
     running: Running, db: Engine
 ) -> None:
+    """The webhook's response body is the answerCallbackQuery call: every delivery of the
+    press (Telegram retried it) stops the client's progress bar, and nothing is queued."""
     await post_update(running.client, text_update(CHAT, "hola"))
     press = callback_update(CHAT, "consent:yes", "cbq-1")
     for _ in range(3):  # Telegram retried the press
-        assert (await post_update(running.client, press)).status_code == 200
-    [answer] = outbound_rows(db, CALLBACK_ANSWER)
-    assert (answer.text, answer.channel, answer.status) == ("cbq-1", "telegram", "pending")
-    assert running.runtime.cipher.decrypt(answer.recipient_enc or "") == str(CHAT)
+        response = await post_update(running.client, press)
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        assert response.json() == {"method": "answerCallbackQuery", "callback_query_id": "cbq-1"}
     rows = inbound_rows(db)
     assert [r.payload for r in rows] == [None, "consent:yes"]
+    assert outbound_rows(db, CALLBACK_ANSWER) == []
     assert await process(running) == 2
 
     no_data = callback_update(CHAT, None, "cbq-2")
-    assert (await post_update(running.client, no_data)).status_code == 200
-    answers = outbound_rows(db, CALLBACK_ANSWER)
-    assert [a.text for a in answers] == ["cbq-1", "cbq-2"]
+    response = await post_update(running.client, no_data)
+    assert response.json() == {"method": "answerCallbackQuery", "callback_query_id": "cbq-2"}
+    text = await post_update(running.client, text_update(CHAT, "hola"))
+    assert (text.status_code, text.content) == (200, b"")  # a text message needs no answer
+
+
+async def test_a_press_in_a_group_is_ignored_but_still_answered(
+    running: Running, db: Engine
+) -> None:
+    press = callback_update(CHAT, "consent:yes", "cbq-group")
+    press["callback_query"]["message"]["chat"] = {"id": -100123, "type": "group", "title": "G"}
+    response = await post_update(running.client, press)
+    assert response.json() == {"method": "answerCallbackQuery", "callback_query_id": "cbq-group"}
+    assert inbound_rows(db) == []
+
+
+async def test_a_press_that_cannot_be_recorded_is_not_answered(tmp_path: Any) -> None:
+    """503 and no answer: Telegram redelivers the press, which is answered once recorded."""
+    settings = make_settings(f"sqlite:///{tmp_path / 'x.db'}")
+    dead = make_engine("postgresql+psycopg://postgres@127.0.0.1:9/nowhere?connect_timeout=1")
+    try:
+        async with running_app(settings, dead) as running:
+            response = await post_update(running.client, callback_update(CHAT, "consent:yes", "q"))
+            assert (response.status_code, response.content) == (503, b"")
+    finally:
+        dead.dispose()
 
 
 async def test_an_edit_is_read_only_for_crisis_words(running: Running, db: Engine) -> None:
@@ -267,15 +293,19 @@ async def test_a_whole_phq9_through_the_webhook_with_buttons(
     db: Engine, database_url: str, telegram_api: FakeTelegramApi
 ) -> None:
     """The in-process loops run the steps and send the replies to the (fake) Bot API, with
-    inline keyboards; every press is answered with answerCallbackQuery."""
+    inline keyboards; every press is answered with answerCallbackQuery (in the response)."""
     settings = make_settings(
         database_url, run_workers_in_server=True, telegram_api_base_url=telegram_api.base_url
     )
     async with running_app(settings, db) as running:
+        answered: list[str] = []
 
         async def say(update: dict[str, Any]) -> OutboundMessage:
             before = last_outbound_id(db)
-            assert (await post_update(running.client, update)).status_code == 200
+            response = await post_update(running.client, update)
+            assert response.status_code == 200
+            if response.content:
+                answered.append(response.json()["callback_query_id"])
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
                 pending = [r for r in inbound_rows(db) if r.status == "pending"]
@@ -302,13 +332,7 @@ async def test_a_whole_phq9_through_the_webhook_with_buttons(
             assert len(question.choices) == 4
             question = await say(press(question, 1))  # "several days" = 1 point each
 
-        # The dispatcher answers every press and sends the replies with their buttons.
-        for query_id in pressed:
-            await telegram_api.wait_for_async(
-                "answerCallbackQuery",
-                lambda call, q=query_id: call.params.get("callback_query_id") == q,
-                timeout=20,
-            )
+        # The dispatcher sends the replies with their buttons.
         first = await telegram_api.wait_for_async("sendMessage", timeout=20)
         assert first.params["chat_id"] == CHAT
         keyboard = await telegram_api.wait_for_async(
@@ -320,6 +344,7 @@ async def test_a_whole_phq9_through_the_webhook_with_buttons(
         screening = session.exec(select(Screening)).one()
         assert (screening.instrument_id, screening.total) == ("phq9", 9)
         conversation = session.exec(select(Conversation)).one()
-    assert len(pressed) == 12
-    assert [a.text for a in outbound_rows(db, CALLBACK_ANSWER)] == pressed
+    assert len(pressed) == len(answered) == 12
+    assert answered == pressed  # every press answered in its webhook response
+    assert telegram_api.calls("answerCallbackQuery") == []
     assert conversation.version == len(inbound_rows(db)) == 13

@@ -3,7 +3,8 @@
 Options become an inline keyboard (one button a row, ``callback_data`` = the choice's
 payload, 1–64 bytes; a message with an invalid payload shows numbered options as text
 instead). Texts over 4,096 characters are split at line breaks, the keyboard on the last
-part. A ``callback_answer`` row answers a button press (``answerCallbackQuery``).
+part. A ``callback_answer`` row (queued by earlier versions) answers a button press
+(``answerCallbackQuery``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.channels.intake import CALLBACK_ANSWER
+from bot.delivery.outbox import CALLBACK_ANSWER
 from bot.delivery.ratelimit import TELEGRAM_LIMITS
 from bot.delivery.senders.base import Failure, Outgoing, Sender, SendError
 from bot.delivery.text import split_text
