@@ -328,7 +328,12 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds per target")
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
-    parser.add_argument("--people", type=int, default=8000, help="simulated people")
+    parser.add_argument(
+        "--people",
+        type=int,
+        default=16_000,
+        help="simulated people (enough that no request repeats)",
+    )
     parser.add_argument("--messages", type=int, default=12, help="messages per person")
     parser.add_argument(
         "--drain", type=float, default=30, help="seconds to wait for the inbox to empty"

@@ -60,6 +60,11 @@ class Loop:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def woken(self) -> bool:
+        """Woken and not yet started its next tick."""
+        return self._wake.is_set()
+
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self._wake.clear()
@@ -187,6 +192,9 @@ def escalation_loop(runtime: Runtime, workers: Workers) -> Loop:
     return Loop("escalation", tick, idle_interval=1.0, gives_way=False)
 
 
+CRISIS_LANE = "crisis-lane"
+
+
 def crisis_lane_loop(runtime: Runtime, workers: Workers) -> Loop:
     """Runs at once the steps of people whose waiting messages hold crisis words."""
     lane = CrisisLane(runtime.conversations)
@@ -199,7 +207,8 @@ def crisis_lane_loop(runtime: Runtime, workers: Workers) -> Loop:
             workers.wake("outbox")
         return len(outcomes)
 
-    return Loop("crisis-lane", tick, idle_interval=0.2, gives_way=False)
+    # Woken by the webhooks on crisis words (``bot.web.webhooks``); polls for the rest.
+    return Loop(CRISIS_LANE, tick, idle_interval=0.2, gives_way=False)
 
 
 def build_workers(runtime: Runtime) -> Workers:

@@ -29,8 +29,10 @@ from bot.channels import telegram, whatsapp
 from bot.channels.intake import Delivery, Intake, IntakeUnavailable
 from bot.db.models import utcnow
 from bot.delivery import stats
+from bot.flows.types import Inbound
 from bot.observability import DUPLICATES_DROPPED, MESSAGES_IN, WEBHOOK_LATENCY
 from bot.runtime import Runtime
+from bot.worker import CRISIS_LANE, Workers
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -96,7 +98,19 @@ async def _record(request: Request, channel: str, delivery: Delivery) -> str:
     if received.duplicate:
         DUPLICATES_DROPPED.inc(channel=channel)
         return "duplicate"
+    _wake_crisis_lane(request, delivery.inbound)
     return "accepted"
+
+
+def _wake_crisis_lane(request: Request, inbound: Inbound) -> None:
+    """Crisis words in a recorded message: this process's crisis lane runs the person's steps
+    now instead of at its next poll (``bot.escalation.fastlane``)."""
+    workers: Workers | None = getattr(request.app.state, "workers", None)
+    if workers is None or inbound.kind != "text" or not inbound.text:
+        return
+    runtime: Runtime = request.app.state.runtime
+    if runtime.conversations.flow.detect_crisis(inbound.text) is not None:
+        workers.wake(CRISIS_LANE)
 
 
 # --- Telegram ------------------------------------------------------------------------------

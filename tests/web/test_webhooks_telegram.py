@@ -14,6 +14,7 @@ from bot.db.engine import make_engine
 from bot.db.models import Conversation, OutboundMessage, Participant, Screening
 from bot.delivery.outbox import CALLBACK_ANSWER
 from bot.observability import DUPLICATES_DROPPED, MESSAGES_IN
+from bot.worker import CRISIS_LANE
 from tests.fakes import fixtures
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.web.webhooks_support import (
@@ -348,3 +349,12 @@ async def test_a_whole_phq9_through_the_webhook_with_buttons(
     assert answered == pressed  # every press answered in its webhook response
     assert telegram_api.calls("answerCallbackQuery") == []
     assert conversation.version == len(inbound_rows(db)) == 13
+
+
+async def test_crisis_words_wake_the_crisis_lane_at_once(running: Running) -> None:
+    """The lane otherwise finds new messages at its next poll (every 0.2 s)."""
+    lane = running.app.state.workers.loops[CRISIS_LANE]
+    await post_update(running.client, text_update(CHAT, "hola, ¿cómo funciona esto?"))
+    assert not lane.woken
+    await post_update(running.client, text_update(CHAT, "ya no aguanto, me quiero matar"))
+    assert lane.woken
