@@ -16,6 +16,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, get_settings
 from bot.web import health, simulator, webhooks
 from bot.web import metrics as metrics_routes
+from bot.web.fastpath import App
 from bot.worker import build_workers
 
 #: How often (seconds) a thread waiting for the interpreter lock asks for it.
@@ -55,7 +56,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB 22: timedeltas, no deprecation warning
     if runtime is None:
         configure_logging(settings.log_level)
-    app = FastAPI(title="Screening bot", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = App(
+        shortcuts=webhooks.SHORTCUTS,  # the webhooks skip the middleware stack
+        title="Screening bot",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.include_router(health.router)
     app.include_router(webhooks.router)  # POST /webhooks/telegram, /webhooks/whatsapp
     app.include_router(metrics_routes.router)  # GET /metrics

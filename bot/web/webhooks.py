@@ -226,3 +226,6 @@ async def _whatsapp(request: Request) -> tuple[int, str]:
 # solving (a good share of a webhook's cost) is skipped.
 router.add_route(TELEGRAM_PATH, telegram_webhook, methods=["POST"], include_in_schema=False)
 router.add_route(WHATSAPP_PATH, whatsapp_webhook, methods=["POST"], include_in_schema=False)
+#: The same handlers, taken before the app's middleware stack (``bot.web.fastpath``); the
+#: routes above stay for everything else (a GET there is answered 405 by the router).
+SHORTCUTS = {TELEGRAM_PATH: telegram_webhook, WHATSAPP_PATH: whatsapp_webhook}
