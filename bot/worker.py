@@ -156,9 +156,12 @@ class Workers:
         self._tasks = []
 
 
-#: People whose waiting messages the inbox loop runs per tick (a step takes ~0.5 ms of CPU).
+#: People whose waiting messages the inbox loop runs per tick (a step takes ~0.5 ms of CPU)…
 PEOPLE_PER_TICK = 20
-PEOPLE_UNDER_PRESSURE = 4
+#: …and while the webhooks are saturated: one, so that each tick (which shares the
+#: interpreter and the SQLite write lock with the webhooks) is short. Steps then run at about
+#: 100 a second, more than the platforms' rate limits let the replies go out during a burst.
+PEOPLE_UNDER_PRESSURE = 1
 
 
 def inbox_loop(runtime: Runtime, workers: Workers) -> Loop:
