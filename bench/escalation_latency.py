@@ -83,6 +83,18 @@ def alert_times(api: FakeTelegramApi) -> dict[int, float]:
     return found
 
 
+def post_update(client: httpx.Client, update: dict[str, object]) -> httpx.Response:
+    """POST ``update`` to the service's Telegram webhook, as Telegram does."""
+    return client.post(
+        "/webhooks/telegram",
+        content=json.dumps(update),
+        headers={
+            "Content-Type": "application/json",
+            "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+        },
+    )
+
+
 class Psychologist(threading.Thread):
     """Plays the on-call psychologist: presses Acknowledge (through the Telegram webhook, as
     Telegram would deliver the press) on each new case's alert, as someone on call does.
@@ -129,14 +141,7 @@ class Psychologist(threading.Thread):
                 "message": {"message_id": n, "date": int(time.time()), "chat": chat},
             },
         }
-        response = client.post(
-            "/webhooks/telegram",
-            content=json.dumps(update),
-            headers={
-                "Content-Type": "application/json",
-                "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
-            },
-        )
+        response = post_update(client, update)
         if response.status_code == 200:
             self.acknowledged += 1
 
@@ -159,14 +164,7 @@ def run_probes(
                 },
             }
             started[k] = time.monotonic()
-            response = client.post(
-                "/webhooks/telegram",
-                content=json.dumps(update),
-                headers={
-                    "Content-Type": "application/json",
-                    "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
-                },
-            )
+            response = post_update(client, update)
             if response.status_code != 200:
                 raise SystemExit(f"the webhook answered {response.status_code}")
             time.sleep(interval)

@@ -16,7 +16,7 @@ from bot.crypto import Cipher
 from bot.db.models import Conversation, InboundMessage, OutboundMessage, Participant
 from bot.flows import ConversationService, Inbound
 from bot.flows import Engine as FlowEngine
-from bot.flows.store import StepStore
+from bot.flows.store import PendingMessage, StepStore
 
 SECRET = "store-tests-secret-key-0123456789abcdef01"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -47,6 +47,18 @@ def store_for(db: Engine) -> StepStore:
     return StepStore(db.dialect.name == "postgresql")
 
 
+def second_message(service: ConversationService, db: Engine) -> tuple[StepStore, PendingMessage]:
+    """A person's first message processed and their second waiting, as the store reads it."""
+    sender = receive(service, "hola")
+    service.process_pending()
+    receive(service, "1")
+    store = store_for(db)
+    with db.begin() as conn:
+        pending = store.next_pending(conn, "whatsapp", sender)
+    assert pending is not None
+    return store, pending
+
+
 def test_the_next_message_comes_with_the_person_and_the_conversation(
     service: ConversationService, db: Engine
 ) -> None:
@@ -73,12 +85,7 @@ def test_the_next_message_comes_with_the_person_and_the_conversation(
 def test_a_conversation_changed_since_it_was_read_is_not_overwritten(
     service: ConversationService, db: Engine
 ) -> None:
-    sender = receive(service, "hola")
-    service.process_pending()
-    receive(service, "1")
-    store = store_for(db)
-    with db.begin() as conn:
-        pending = store.next_pending(conn, "whatsapp", sender)
+    store, pending = second_message(service, db)
     assert pending is not None and pending.person is not None and pending.conversation
     # Someone else saves the conversation through the ORM (its version_id_col bumps it).
     with Session(db) as session:
@@ -112,12 +119,7 @@ def test_a_step_keeps_an_opt_out_the_dispatcher_recorded_meanwhile(
     service: ConversationService, db: Engine
 ) -> None:
     """The step writes the opt-out only when the person asked to stop or start again."""
-    sender = receive(service, "hola")
-    service.process_pending()
-    receive(service, "1")
-    store = store_for(db)
-    with db.begin() as conn:
-        pending = store.next_pending(conn, "whatsapp", sender)
+    store, pending = second_message(service, db)
     assert pending is not None and pending.person is not None
     with db.begin() as conn:  # Twilio said 21610: the dispatcher marks the opt-out
         conn.execute(update(Participant).values(opted_out_at=NOW))
