@@ -21,18 +21,30 @@ def cached_lexicon(directory: Path) -> Lexicon:
     return _lexicon(directory, stamp)
 
 
+#: Results remembered per text: a message is checked at the webhook (to wake the crisis
+#: lane), by the lane, and by its conversation step, all in the server's process.
+REMEMBERED_TEXTS = 4096
+#: Longer texts are checked each time rather than kept in memory.
+REMEMBERED_LENGTH = 500
+
+
 def crisis_detector(directory: Path) -> CrisisDetector:
     lexicon = cached_lexicon(directory)
+    remembered = lru_cache(maxsize=REMEMBERED_TEXTS)(lambda text: _detect(text, lexicon))
 
     def detect_crisis(text: str) -> CrisisMatch | None:
-        found = detect(text, lexicon)
-        if found is None:
-            return None
-        return CrisisMatch(
-            category=found.category,
-            priority=str(found.priority),
-            pattern_id=found.pattern_id,
-            matched=found.matched,
-        )
+        return remembered(text) if len(text) <= REMEMBERED_LENGTH else _detect(text, lexicon)
 
     return detect_crisis
+
+
+def _detect(text: str, lexicon: Lexicon) -> CrisisMatch | None:
+    found = detect(text, lexicon)
+    if found is None:
+        return None
+    return CrisisMatch(
+        category=found.category,
+        priority=str(found.priority),
+        pattern_id=found.pattern_id,
+        matched=found.matched,
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.content import Content
-from bot.escalation.crisis import crisis_detector
+from bot.escalation.crisis import REMEMBERED_LENGTH, crisis_detector
 from bot.flows import State
 from bot.flows.machine import CrisisDetector
 from bot.flows.types import RaiseSignal, SaveScreening
@@ -92,3 +92,18 @@ def test_crisis_after_stop_still_gets_lines_and_a_signal(chat: EngineChat) -> No
     assert "113" in text_of(step)
     assert len(chat.effects_of(RaiseSignal)) == 1
     assert chat.conv.state is State.STOPPED
+
+
+def test_the_detector_gives_the_same_answer_for_a_remembered_text_and_a_long_one(
+    detector: CrisisDetector,
+) -> None:
+    """Short texts are remembered (checked at the webhook, by the crisis lane and the step);
+    long ones are checked each time: both give the detection's answer."""
+    text = "ya no aguanto, me quiero matar"
+    first, again = detector(text), detector(text)
+    assert first is not None and first == again and first.priority == "imminent"
+    assert detector("hoy fue un buen día") is None
+    long = "hoy fue un día largo. " * 40 + text
+    assert len(long) > REMEMBERED_LENGTH
+    found = detector(long)
+    assert found is not None and found.priority == "imminent"
