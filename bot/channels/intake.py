@@ -20,7 +20,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table
@@ -49,14 +48,7 @@ class IntakeUnavailable(RuntimeError):
     """The message could not be recorded (database down): answer 503 so the platform retries."""
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One message to record."""
-
-    inbound: Inbound
-
-
-_Waiter = tuple[Delivery, "asyncio.Future[Received]"]
+_Waiter = tuple[Inbound, "asyncio.Future[Received]"]
 
 
 class Intake:
@@ -84,11 +76,11 @@ class Intake:
 
     # --- async front ----------------------------------------------------------------------
 
-    async def submit(self, delivery: Delivery) -> Received:
-        """Record ``delivery``; returns once it is committed (or known as a duplicate)."""
+    async def submit(self, inbound: Inbound) -> Received:
+        """Record ``inbound``; returns once it is committed (or known as a duplicate)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Received] = loop.create_future()
-        self._waiting.append((delivery, future))
+        self._waiting.append((inbound, future))
         if self._writer is None or self._writer.done():
             self._writer = loop.create_task(self._drain(), name="intake-writer")
         self._unsettled += 1
@@ -128,7 +120,7 @@ class Intake:
             if self._waiting:  # left by an unexpected error: the next writer takes them
                 self._writer = asyncio.get_running_loop().create_task(self._drain())
 
-    async def _write_batch(self, deliveries: list[Delivery]) -> list[Received | IntakeUnavailable]:
+    async def _write_batch(self, deliveries: list[Inbound]) -> list[Received | IntakeUnavailable]:
         try:
             return list(await asyncio.to_thread(self.write, deliveries))
         except (DataError, IntegrityError) as err:
@@ -145,13 +137,12 @@ class Intake:
 
     # --- the transaction -----------------------------------------------------------------
 
-    def write(self, deliveries: Sequence[Delivery]) -> list[Received]:
+    def write(self, deliveries: Sequence[Inbound]) -> list[Received]:
         """Record ``deliveries`` in one transaction; repeats come back as duplicates."""
         rows: list[dict[str, Any]] = []
         hashes: list[str] = []
         seen: set[tuple[str, str]] = set()
-        for delivery in deliveries:
-            msg = delivery.inbound
+        for msg in deliveries:
             sender_hash, sender_enc = self._identities.get(msg.channel, msg.external_id)
             hashes.append(sender_hash)
             key = (msg.channel, msg.provider_message_id)
@@ -184,11 +175,11 @@ class Intake:
                 }
         results: list[Received] = []
         claimed: set[tuple[str, str]] = set()
-        for delivery, sender_hash in zip(deliveries, hashes, strict=True):
-            key = _key(delivery)
+        for msg, sender_hash in zip(deliveries, hashes, strict=True):
+            key = _key(msg)
             inbound_id = inserted.get(key) if key not in claimed else None
             claimed.add(key)
-            results.append(Received(inbound_id, delivery.inbound.channel, sender_hash))
+            results.append(Received(inbound_id, msg.channel, sender_hash))
         return results
 
 
@@ -210,8 +201,8 @@ def _settle(batch: list[_Waiter], results: list[Received | IntakeUnavailable]) -
             future.set_exception(result or IntakeUnavailable("the message was not recorded"))
 
 
-def _key(delivery: Delivery) -> tuple[str, str]:
-    return (delivery.inbound.channel, delivery.inbound.provider_message_id)
+def _key(inbound: Inbound) -> tuple[str, str]:
+    return (inbound.channel, inbound.provider_message_id)
 
 
 class _InboxInsert:

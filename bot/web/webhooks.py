@@ -26,7 +26,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from bot.channels import telegram, whatsapp
-from bot.channels.intake import Delivery, Intake, IntakeUnavailable
+from bot.channels.intake import Intake, IntakeUnavailable
 from bot.db.models import utcnow
 from bot.delivery import stats
 from bot.flows.types import Inbound
@@ -92,13 +92,13 @@ def _outcome(channel: str, outcome: str) -> None:
     MESSAGES_IN.inc(channel=channel, outcome=outcome)
 
 
-async def _record(request: Request, channel: str, delivery: Delivery) -> str:
-    """Record ``delivery``; returns the outcome (accepted/duplicate). Raises IntakeUnavailable."""
-    received = await intake_of(request).submit(delivery)
+async def _record(request: Request, channel: str, inbound: Inbound) -> str:
+    """Record ``inbound``; returns the outcome (accepted/duplicate). Raises IntakeUnavailable."""
+    received = await intake_of(request).submit(inbound)
     if received.duplicate:
         DUPLICATES_DROPPED.inc(channel=channel)
         return "duplicate"
-    _wake_crisis_lane(request, delivery.inbound)
+    _wake_crisis_lane(request, inbound)
     return "accepted"
 
 
@@ -165,7 +165,7 @@ async def _telegram(request: Request) -> tuple[int, str, str | None]:
         # An edit is not a new answer; it is read only for crisis words.
         return 200, "ignored", answer
     try:
-        outcome = await _record(request, telegram.CHANNEL, Delivery(inbound))
+        outcome = await _record(request, telegram.CHANNEL, inbound)
     except IntakeUnavailable:
         return 503, "rejected", None  # not answered: Telegram redelivers the press
     return 200, outcome, answer
@@ -216,7 +216,7 @@ async def _whatsapp(request: Request) -> tuple[int, str]:
     if parsed.inbound is None:
         return 200, "ignored"
     try:
-        outcome = await _record(request, whatsapp.CHANNEL, Delivery(parsed.inbound))
+        outcome = await _record(request, whatsapp.CHANNEL, parsed.inbound)
     except IntakeUnavailable:
         return 503, "rejected"
     return 200, outcome

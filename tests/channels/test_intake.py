@@ -19,7 +19,6 @@ from bot.channels.intake import (
     SATURATED,
     SATURATION_HOLD,
     SLOW_COMMIT,
-    Delivery,
     Intake,
     IntakeUnavailable,
 )
@@ -101,7 +100,7 @@ def test_rows_are_what_the_conversation_service_would_record(
     intake: Intake, db: Engine, content: Content
 ) -> None:
     msg = inbound("whatsapp:+51911111111", "Hola", channel="whatsapp", payload="consent:yes")
-    [received] = intake.write([Delivery(msg)])
+    [received] = intake.write([msg])
     assert received.inbound_id is not None and not received.duplicate
     [row] = rows(db)
     service = ConversationService(db, FlowEngine(content), Cipher(SECRET))
@@ -117,7 +116,7 @@ def test_rows_are_what_the_conversation_service_would_record(
 def test_the_conversation_service_processes_what_the_intake_recorded(
     intake: Intake, db: Engine, content: Content
 ) -> None:
-    intake.write([Delivery(inbound("777", "hola"))])
+    intake.write([inbound("777", "hola")])
     service = ConversationService(db, FlowEngine(content), Cipher(SECRET))
     [outcome] = service.process_pending()
     assert outcome.replies and rows(db)[0].status == "done"
@@ -125,21 +124,21 @@ def test_the_conversation_service_processes_what_the_intake_recorded(
 
 def test_repeats_in_one_batch_and_across_batches_are_duplicates(intake: Intake, db: Engine) -> None:
     first = inbound(mid="same")
-    results = intake.write([Delivery(first), Delivery(first), Delivery(inbound(mid="other"))])
+    results = intake.write([first, first, inbound(mid="other")])
     assert [r.duplicate for r in results] == [False, True, False]
-    again = intake.write([Delivery(first)])
+    again = intake.write([first])
     assert again[0].duplicate
     assert [r.provider_message_id for r in rows(db)] == ["same", "other"]
     # the same provider id on another channel is another message
-    assert not intake.write([Delivery(inbound(mid="same", channel="whatsapp"))])[0].duplicate
+    assert not intake.write([inbound(mid="same", channel="whatsapp")])[0].duplicate
 
 
 def test_text_is_cut_and_cleaned_for_every_database(intake: Intake, db: Engine) -> None:
     intake.write(
         [
-            Delivery(inbound(text="a\x00b\ud800c")),
-            Delivery(inbound(text="x" * (MAX_STORED_TEXT + 50), payload="p" * 400)),
-            Delivery(inbound(text="", kind="unsupported")),
+            inbound(text="a\x00b\ud800c"),
+            inbound(text="x" * (MAX_STORED_TEXT + 50), payload="p" * 400),
+            inbound(text="", kind="unsupported"),
         ]
     )
     cleaned, long, empty = rows(db)
@@ -150,7 +149,7 @@ def test_text_is_cut_and_cleaned_for_every_database(intake: Intake, db: Engine) 
 
 
 def test_one_person_is_encrypted_once_and_read_back_everywhere(intake: Intake, db: Engine) -> None:
-    intake.write([Delivery(inbound("55")), Delivery(inbound("55")), Delivery(inbound("66"))])
+    intake.write([inbound("55"), inbound("55"), inbound("66")])
     first, second, other = rows(db)
     assert first.sender_hash == second.sender_hash != other.sender_hash
     assert Cipher(SECRET).decrypt(second.sender_enc or "") == "55"
@@ -162,7 +161,7 @@ async def test_concurrent_submissions_are_committed_together(db: Engine) -> None
     event.listen(db, "commit", lambda connection: commits.append(1))
     woken: list[int] = []
     intake = Intake(db, Cipher(SECRET), on_commit=lambda: woken.append(1))
-    deliveries = [Delivery(inbound(str(n % 7))) for n in range(60)]
+    deliveries = [inbound(str(n % 7)) for n in range(60)]
     deliveries += deliveries[:5]  # redelivered at the same time
     results = await asyncio.gather(*(intake.submit(d) for d in deliveries))
     assert sum(not r.duplicate for r in results) == 60
@@ -186,10 +185,7 @@ async def test_waiting_requests_make_the_intake_saturated(
                 connection.execute(text("LOCK TABLE inbound_message IN EXCLUSIVE MODE"))
             else:
                 connection.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE: holds the lock
-            tasks = [
-                asyncio.create_task(intake.submit(Delivery(inbound())))
-                for _ in range(SATURATED + 2)
-            ]
+            tasks = [asyncio.create_task(intake.submit(inbound())) for _ in range(SATURATED + 2)]
             for _ in range(100):
                 await asyncio.sleep(0.01)
                 if intake.saturated():
@@ -207,12 +203,12 @@ async def test_waiting_requests_make_the_intake_saturated(
 async def test_slow_commits_make_the_intake_saturated(intake: Intake, database_url: str) -> None:
     """One request at a time, but each waits long for its commit."""
     assert not intake.saturated()
-    await intake.submit(Delivery(inbound()))
+    await intake.submit(inbound())
     await asyncio.sleep(SATURATION_HOLD + 0.1)
     assert not intake.saturated()  # a quick commit
     for _ in range(3):
         holder = lock_briefly(database_url, SLOW_COMMIT * 4)
-        await intake.submit(Delivery(inbound()))
+        await intake.submit(inbound())
         holder.join()
     assert intake.saturated()
 
@@ -224,7 +220,7 @@ async def test_a_database_outage_fails_every_waiting_request(
     try:
         intake = Intake(dead, Cipher(SECRET))
         results = await asyncio.gather(
-            *(intake.submit(Delivery(inbound("51999888777", "me siento solo"))) for _ in range(3)),
+            *(intake.submit(inbound("51999888777", "me siento solo")) for _ in range(3)),
             return_exceptions=True,
         )
     finally:
@@ -244,8 +240,8 @@ async def test_a_refused_row_fails_alone_and_is_logged_without_its_content(
     if db.dialect.name != "postgresql":
         pytest.skip("SQLite does not enforce column lengths")
     intake = Intake(db, Cipher(SECRET))
-    bad = Delivery(inbound("51999888777", "me siento solo", mid="x" * 70))
-    good = [Delivery(inbound("51999888776", "hola")) for _ in range(3)]
+    bad = inbound("51999888777", "me siento solo", mid="x" * 70)
+    good = [inbound("51999888776", "hola") for _ in range(3)]
     results = await asyncio.gather(
         *(intake.submit(d) for d in [*good, bad]), return_exceptions=True
     )
