@@ -44,11 +44,12 @@ from run import (  # noqa: E402  (bench/run.py: the channel benchmark's load)
     WEBHOOK_SECRET,
     ensure_wrk,
     free_port,
-    run_wrk,
+    run_driver,
     start,
     stop,
     wait_ready,
     write_requests,
+    wrk_command,
 )
 
 from tests.fakes.telegram_api import FakeTelegramApi  # noqa: E402
@@ -254,9 +255,8 @@ def main() -> int:
 
             def background() -> None:
                 try:
-                    figures_, *_ = run_wrk(
-                        base, requests_file, 0, load_seconds, args.connections, 1, server.pid
-                    )
+                    command = wrk_command(base, requests_file, 0, load_seconds, args.connections)
+                    figures_, *_ = run_driver(command, "WRK_JSON", server.pid)
                 except subprocess.CalledProcessError as exc:
                     load["error"] = f"wrk failed: {exc.stderr or exc.stdout}"[:2000]
                     return
