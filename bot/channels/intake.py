@@ -61,9 +61,13 @@ class Intake:
         *,
         max_batch: int = 256,
         on_commit: Callable[[], None] | None = None,
+        detect_crisis: Callable[[str], object | None] | None = None,
     ) -> None:
         self.db = db
         self.cipher = cipher
+        #: Flags a message whose text holds crisis words (``urgent``): the crisis lane runs it
+        #: ahead of the inbox queue, in whichever process it runs.
+        self.detect_crisis = detect_crisis
         self.max_batch = max_batch
         self.on_commit = on_commit
         self._identities = _IdentityCache(cipher)
@@ -142,6 +146,7 @@ class Intake:
         rows: list[dict[str, Any]] = []
         hashes: list[str] = []
         seen: set[tuple[str, str]] = set()
+        urgent: set[tuple[str, str]] = set()
         for msg in deliveries:
             sender_hash, sender_enc = self._identities.get(msg.channel, msg.external_id)
             hashes.append(sender_hash)
@@ -149,6 +154,8 @@ class Intake:
             if key in seen:
                 continue
             seen.add(key)
+            if self._is_urgent(msg):
+                urgent.add(key)
             rows.append(
                 {
                     "channel": msg.channel,
@@ -159,6 +166,7 @@ class Intake:
                     "kind": msg.kind,
                     "text": _clean(msg.text[:MAX_STORED_TEXT]) if msg.text else None,
                     "payload": _clean(msg.payload[:MAX_PAYLOAD]) if msg.payload else None,
+                    "urgent": key in urgent,
                     "status": "pending",
                     "attempts": 0,
                     "error": None,
@@ -179,8 +187,12 @@ class Intake:
             key = _key(msg)
             inbound_id = inserted.get(key) if key not in claimed else None
             claimed.add(key)
-            results.append(Received(inbound_id, msg.channel, sender_hash))
+            results.append(Received(inbound_id, msg.channel, sender_hash, key in urgent))
         return results
+
+    def _is_urgent(self, msg: Inbound) -> bool:
+        detect = self.detect_crisis
+        return bool(detect and msg.kind == "text" and msg.text and detect(msg.text) is not None)
 
 
 def _error(err: SQLAlchemyError) -> dict[str, str]:

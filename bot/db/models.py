@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -113,6 +121,8 @@ class InboundMessage(SQLModel, table=True):
         UniqueConstraint("channel", "provider_message_id"),
         Index("ix_inbound_sender_status", "channel", "sender_hash", "status"),
         Index("ix_inbound_status", "status", "id"),
+        # The crisis lane's queue: pending messages with crisis words, oldest first.
+        Index("ix_inbound_urgent", "urgent", "status", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -126,6 +136,9 @@ class InboundMessage(SQLModel, table=True):
     kind: str = Field(max_length=16)
     text: str | None = None
     payload: str | None = Field(default=None, max_length=256)
+    #: Crisis words were found in the text when it was recorded: the crisis lane runs the
+    #: person's steps ahead of the inbox queue (``bot.escalation.fastlane``).
+    urgent: bool = False
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     error: str | None = None

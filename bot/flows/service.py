@@ -82,6 +82,8 @@ class Received:
     inbound_id: int | None
     channel: str
     sender_hash: str
+    #: Crisis words were found in the message (the crisis lane runs it first).
+    urgent: bool = False
 
     @property
     def duplicate(self) -> bool:
@@ -155,6 +157,7 @@ class ConversationService:
             .order_by(InboundMessage.id)  # type: ignore[arg-type]
             .limit(bindparam("b_limit"))
         )
+        self._urgent = self._pending.where(InboundMessage.urgent == True)  # noqa: E712
 
     # --- intake -------------------------------------------------------------------------------
 
@@ -167,7 +170,13 @@ class ConversationService:
             kind=msg.kind,
             text=msg.text[:MAX_STORED_TEXT] if msg.text else None,
             payload=msg.payload,
+            urgent=self._is_urgent(msg),
             received_at=msg.received_at,
+        )
+
+    def _is_urgent(self, msg: Inbound) -> bool:
+        return (
+            msg.kind == "text" and bool(msg.text) and self.flow.detect_crisis(msg.text) is not None
         )
 
     def receive(self, msg: Inbound) -> Received:
@@ -180,7 +189,7 @@ class ConversationService:
         except IntegrityError:
             log.info("duplicate delivery dropped", extra={"channel": msg.channel})
             return Received(None, msg.channel, row.sender_hash)
-        return Received(row.id, msg.channel, row.sender_hash)
+        return Received(row.id, msg.channel, row.sender_hash, row.urgent)
 
     def handle(self, msg: Inbound) -> StepOutcome:
         """Receive and process at once; the outcome of ``msg`` itself is returned."""
@@ -207,6 +216,14 @@ class ConversationService:
             for channel, sender in rows:
                 waiting[(channel, sender)] = waiting.get((channel, sender), 0) + 1
         return [(channel, sender, n) for (channel, sender), n in waiting.items()][:limit]
+
+    def urgent_senders(self, limit: int = 100) -> list[tuple[str, str]]:
+        """People with waiting messages that hold crisis words (flagged ``urgent`` when they
+        were recorded), oldest first; inline channels as in ``pending_senders``."""
+        abandoned = self.clock() - INLINE_GRACE
+        with self.db.connect() as conn:
+            rows = conn.execute(self._urgent, {"b_abandoned": abandoned, "b_limit": limit})
+            return list(dict.fromkeys((channel, sender) for channel, sender in rows))
 
     def process_pending(self, limit: int = 100) -> list[StepOutcome]:
         outcomes: list[StepOutcome] = []

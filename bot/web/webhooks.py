@@ -59,7 +59,12 @@ def intake_of(request: Request) -> Intake:
         runtime: Runtime = state.runtime
         workers = getattr(state, "workers", None)
         on_commit = (lambda: workers.wake("inbox")) if workers is not None else None
-        intake = Intake(runtime.db, runtime.cipher, on_commit=on_commit)
+        intake = Intake(
+            runtime.db,
+            runtime.cipher,
+            on_commit=on_commit,
+            detect_crisis=runtime.conversations.flow.detect_crisis,
+        )
         if workers is not None:
             workers.pressure = intake.saturated  # the loops give way while it is saturated
         state.intake = intake
@@ -98,18 +103,17 @@ async def _record(request: Request, channel: str, inbound: Inbound) -> str:
     if received.duplicate:
         DUPLICATES_DROPPED.inc(channel=channel)
         return "duplicate"
-    _wake_crisis_lane(request, inbound)
+    if received.urgent:
+        _wake_crisis_lane(request)
     return "accepted"
 
 
-def _wake_crisis_lane(request: Request, inbound: Inbound) -> None:
-    """Crisis words in a recorded message: this process's crisis lane runs the person's steps
-    now instead of at its next poll (``bot.escalation.fastlane``)."""
+def _wake_crisis_lane(request: Request) -> None:
+    """Crisis words in a recorded message (flagged by the intake): this process's crisis
+    lane runs the person's steps now instead of at its next poll (``bot.escalation.fastlane``);
+    the lane of any other process finds the flag at its next poll."""
     workers: Workers | None = getattr(request.app.state, "workers", None)
-    if workers is None or inbound.kind != "text" or not inbound.text:
-        return
-    runtime: Runtime = request.app.state.runtime
-    if runtime.conversations.flow.detect_crisis(inbound.text) is not None:
+    if workers is not None:
         workers.wake(CRISIS_LANE)
 
 
