@@ -346,10 +346,11 @@ def outbox_loop(runtime: Runtime, pressure: Callable[[], bool] | None = None) ->
 
 
 def alert_loop(runtime: Runtime) -> ClosingLoop:
-    """The "outbox-alerts" loop: a second dispatcher that claims only alerts to on-call
-    psychologists, so an alert never waits for the main dispatcher's round of replies (a
-    round lasts as long as its slowest rate-limited send). Both claim under the same lease,
-    so a row is sent by one of them; per-recipient order still holds."""
+    """The "outbox-alerts" loop: a second dispatcher that claims only messages to on-call
+    psychologists (``URGENT_PURPOSES``: alerts, relayed words, answers to their commands), so
+    an alert never waits for the main dispatcher's round of replies (a round lasts as long as
+    its slowest rate-limited send). Both claim under the same lease, so a row is sent by one
+    of them; per-recipient order still holds."""
     runner = OutboxRunner(runtime, URGENT_PURPOSES)
     return ClosingLoop(
         "outbox-alerts", runner.tick, idle_interval=0.25, gives_way=False, on_stop=runner.close

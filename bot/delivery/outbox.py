@@ -35,9 +35,11 @@ CALLBACK_ANSWER = "callback_answer"
 #: Purposes sent first and outside the recipient's ordered queue and rate limits.
 UNORDERED_PURPOSES = frozenset({CALLBACK_ANSWER})
 #: Purposes claimed before every other message, button answers included (still in order
-#: per recipient): alerts to on-call psychologists must never wait behind a backlog
-#: (bot.escalation).
-URGENT_PURPOSES = frozenset({"alert"})
+#: per recipient), and the only ones the alert dispatcher sends: every message to on-call
+#: psychologists (``bot.escalation.notify``: alerts, people's words relayed to them, the
+#: bot's answers to their commands). An alert must never wait behind a backlog, nor behind
+#: an earlier message to the same psychologist that waits behind one.
+URGENT_PURPOSES = frozenset({"alert", "relay", "staff_reply"})
 PROGRESS_MARK = "#"
 
 _OUT: Table = OutboundMessage.__table__  # type: ignore[attr-defined]

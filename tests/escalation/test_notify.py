@@ -135,3 +135,33 @@ async def test_the_alert_dispatcher_sends_alerts_first_and_only_alerts(
         await alerts_only.close()
     [call] = telegram_api.calls("sendMessage")
     assert call.params["chat_id"] == ANA
+
+
+async def test_an_alert_behind_an_earlier_answer_to_the_psychologist_goes_with_it(
+    desk: Desk, telegram_api: FakeTelegramApi, loopback_only: object
+) -> None:
+    """Per-recipient order holds, so an alert queued after the bot's answer to Ana's command
+    waits for that answer: the alert dispatcher sends both (the main dispatcher may be minutes
+    behind, under a backlog of replies)."""
+    settings = desk.runtime.settings.model_copy(
+        update={"telegram_api_base_url": telegram_api.base_url}
+    )
+    desk.to_menu()
+    desk.send(ANA, "/cases")  # the bot answers Ana (a staff reply, queued)
+    desk.say(PERSON, "me quiero matar")
+    desk.tick()  # an alert for Ana, after that answer
+    assert [r.purpose for r in desk.outbox(chat=ANA)] == ["staff_reply", "alert"]
+    senders = build_senders(settings)
+    alerts_only = Dispatcher(
+        desk.db, desk.runtime.cipher, senders, clock=desk.clock, purposes=URGENT_PURPOSES
+    )
+    try:
+        sent = 0
+        for _ in range(3):
+            sent += await alerts_only.tick()
+    finally:
+        await alerts_only.close()
+    assert sent == 2
+    calls = telegram_api.calls("sendMessage")
+    assert [c.params["chat_id"] for c in calls] == [ANA, ANA]
+    assert "Caso #" in calls[1].params["text"]  # the alert, after the answer
