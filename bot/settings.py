@@ -17,6 +17,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-000000"
 _CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")  # Twilio Content API SIDs (bot/delivery)
+#: Twilio's webhook connection overrides (docs: "Webhooks (HTTP callbacks): Connection
+#: Overrides"): timeouts, retry count and policy, total time, edge, SNI.
+_TWILIO_OVERRIDES = ("ct", "rt", "tt", "rc", "rp", "e", "sni")
 
 
 class SettingsError(SystemExit):
@@ -104,6 +107,13 @@ class Settings(BaseSettings):
         "on-call psychologists (`{{1}}` receives the alert). Without it a WhatsApp alert "
         "outside the psychologist's 24-hour window fails and their next channel is tried.",
     )
+    twilio_webhook_overrides: str | None = Field(
+        default=None,
+        description="Twilio connection overrides that the WhatsApp webhook URL configured in "
+        "Twilio carries as its fragment, without the `#`, e.g. `rc=3&rp=ct,rt,5xx` (retry a "
+        "503 three times: by default Twilio retries only a failed connection). The signature "
+        "is then accepted over the URL with or without this fragment.",
+    )
     twilio_quick_reply_sids: dict[str, str] = Field(
         default_factory=dict,
         description="Optional `twilio/quick-reply` Content SIDs by purpose and button count, "
@@ -121,6 +131,20 @@ class Settings(BaseSettings):
     def _content_sid(cls, value: str | None) -> str | None:
         if value is not None and not _CONTENT_SID.fullmatch(value):
             raise ValueError("must be a Content SID: HX followed by 32 hex digits")
+        return value
+
+    @field_validator("twilio_webhook_overrides")
+    @classmethod
+    def _overrides(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        value = value.removeprefix("#")
+        for pair in value.split("&"):
+            key, _, setting = pair.partition("=")
+            if key not in _TWILIO_OVERRIDES or not setting:
+                raise ValueError(
+                    f"{pair!r}: expected key=value with a key among {', '.join(_TWILIO_OVERRIDES)}"
+                )
         return value
 
     @field_validator("twilio_quick_reply_sids")

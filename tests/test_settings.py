@@ -23,6 +23,8 @@ def test_defaults_run_on_sqlite_under_var(monkeypatch: pytest.MonkeyPatch) -> No
         ("PUBLIC_BASE_URL", "example.org", "invalid setting PUBLIC_BASE_URL"),
         ("INACTIVITY_EXPIRY_HOURS", "-1", "invalid setting INACTIVITY_EXPIRY_HOURS"),
         ("CONFIG_DIR", "/nonexistent/folder", "invalid setting CONFIG_DIR"),
+        ("TWILIO_WEBHOOK_OVERRIDES", "rc=3&retries=5", "invalid setting TWILIO_WEBHOOK_OVERRIDES"),
+        ("TWILIO_WEBHOOK_OVERRIDES", "rc", "invalid setting TWILIO_WEBHOOK_OVERRIDES"),
     ],
 )
 def test_a_bad_value_names_the_setting(

@@ -59,14 +59,28 @@ def signature_valid(
     params: FormParams,
     signature: str | None,
     settings_header: str | None = None,
+    *,
+    fragment: str | None = None,
 ) -> bool:
     """Twilio's own check of ``X-Twilio-Signature`` over ``url`` and every form field.
 
     The signature over ``url`` as given is computed first (one HMAC); only when it differs
     does ``RequestValidator.validate`` try the URL with and without its port, as Twilio's
-    signing is inconsistent about the port."""
+    signing is inconsistent about the port. ``fragment``: the connection overrides the
+    configured webhook URL ends with (``#rc=3&rp=5xx``); whether Twilio signs them is not
+    documented, so the URL with them is accepted too."""
     if not signature:
         return False
+    if _signed_over(auth_token, url, params, signature, settings_header):
+        return True
+    return bool(fragment) and _signed_over(
+        auth_token, f"{url}#{fragment}", params, signature, settings_header
+    )
+
+
+def _signed_over(
+    auth_token: str, url: str, params: FormParams, signature: str, settings_header: str | None
+) -> bool:
     algorithm = get_signature_algorithm(settings_header)
     validator = RequestValidator(auth_token)
     try:

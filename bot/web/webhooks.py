@@ -213,6 +213,7 @@ async def _whatsapp(request: Request) -> tuple[int, str]:
         params,
         header(request, TWILIO_SIGNATURE_HEADER),
         header(request, TWILIO_SETTINGS_HEADER),
+        fragment=settings.twilio_webhook_overrides,
     ):
         log.warning("whatsapp webhook with a bad X-Twilio-Signature refused")
         return 403, "rejected"

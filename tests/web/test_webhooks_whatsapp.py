@@ -95,6 +95,35 @@ async def test_forged_signatures_are_refused(running: Running, db: Engine, forge
     assert MESSAGES_IN.value(channel="whatsapp", outcome="rejected") == rejected + 1
 
 
+async def test_a_url_with_retry_overrides_is_accepted_signed_either_way(
+    db: Engine, database_url: str
+) -> None:
+    """The webhook URL configured in Twilio may end with connection overrides (``#rc=3&rp=5xx``,
+    so that a 503 is retried); the signature is accepted over the URL with or without them."""
+    overrides = "rc=3&rp=ct,rt,5xx"
+    url = f"{PUBLIC_BASE_URL}/webhooks/whatsapp"
+    settings = make_settings(database_url, twilio_webhook_overrides="#" + overrides)
+    assert settings.twilio_webhook_overrides == overrides
+    async with running_app(settings, db) as running:
+        with_fragment = twilio_form(PHONE, "hola")
+        response = await post_twilio(running.client, with_fragment, signed_url=f"{url}#{overrides}")
+        assert_empty_twiml(response)
+        assert_empty_twiml(await post_twilio(running.client, twilio_form(PHONE, "1")))
+        other = await post_twilio(
+            running.client, twilio_form(PHONE, "2"), signed_url=f"{url}#rc=5&rp=all"
+        )
+        assert other.status_code == 403  # only the configured overrides
+    assert [r.text for r in inbound_rows(db)] == ["hola", "1"]
+
+
+async def test_without_configured_overrides_a_signature_over_them_is_refused(
+    running: Running, db: Engine
+) -> None:
+    url = f"{PUBLIC_BASE_URL}/webhooks/whatsapp#rc=3&rp=5xx"
+    response = await post_twilio(running.client, twilio_form(PHONE, "hola"), signed_url=url)
+    assert response.status_code == 403 and inbound_rows(db) == []
+
+
 async def test_repeated_fields_are_all_signed(running: Running, db: Engine) -> None:
     pairs = [*twilio_form(PHONE, "").items(), ("MediaUrl0", "b"), ("MediaUrl0", "a")]
     pairs = [(k, "1" if k == "NumMedia" else v) for k, v in pairs]
