@@ -28,7 +28,8 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from bot.crypto import Cipher
 from bot.db.engine import URGENT
 from bot.db.models import InboundMessage
-from bot.flows.service import MAX_STORED_TEXT, Received
+from bot.flows.machine import CrisisDetector
+from bot.flows.service import MAX_STORED_TEXT, Received, holds_crisis_words
 from bot.flows.types import Inbound
 
 log = logging.getLogger(__name__)
@@ -58,10 +59,10 @@ class Intake:
         self,
         db: Engine,
         cipher: Cipher,
+        detect_crisis: CrisisDetector,
         *,
         max_batch: int = 256,
         on_commit: Callable[[], None] | None = None,
-        detect_crisis: Callable[[str], object | None] | None = None,
     ) -> None:
         self.db = db
         self.cipher = cipher
@@ -154,7 +155,7 @@ class Intake:
             if key in seen:
                 continue
             seen.add(key)
-            if self._is_urgent(msg):
+            if holds_crisis_words(msg, self.detect_crisis):
                 urgent.add(key)
             rows.append(
                 {
@@ -189,10 +190,6 @@ class Intake:
             claimed.add(key)
             results.append(Received(inbound_id, msg.channel, sender_hash, key in urgent))
         return results
-
-    def _is_urgent(self, msg: Inbound) -> bool:
-        detect = self.detect_crisis
-        return bool(detect and msg.kind == "text" and msg.text and detect(msg.text) is not None)
 
 
 def _error(err: SQLAlchemyError) -> dict[str, str]:

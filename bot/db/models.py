@@ -9,15 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    TypeDecorator,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 

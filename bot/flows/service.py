@@ -32,6 +32,7 @@ from bot.db.models import (
     Screening,
     utcnow,
 )
+from bot.flows.machine import CrisisDetector
 from bot.flows.machine import Engine as FlowEngine
 from bot.flows.state import ConvState, State
 from bot.flows.store import PendingMessage, Person, StepStore, StoredConversation
@@ -59,6 +60,12 @@ MAX_STORED_TEXT = 10_000
 #: How long an inline (simulator) message may stay pending before the inbox loop takes it.
 INLINE_GRACE = timedelta(seconds=30)
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def holds_crisis_words(msg: Inbound, detect: CrisisDetector) -> bool:
+    """Whether ``msg`` is recorded ``urgent``: its text holds crisis words (the crisis lane
+    then runs it ahead of the inbox queue, ``bot.escalation.fastlane``)."""
+    return msg.kind == "text" and bool(msg.text) and detect(msg.text) is not None
 
 
 class ConcurrencyError(RuntimeError):
@@ -170,13 +177,8 @@ class ConversationService:
             kind=msg.kind,
             text=msg.text[:MAX_STORED_TEXT] if msg.text else None,
             payload=msg.payload,
-            urgent=self._is_urgent(msg),
+            urgent=holds_crisis_words(msg, self.flow.detect_crisis),
             received_at=msg.received_at,
-        )
-
-    def _is_urgent(self, msg: Inbound) -> bool:
-        return (
-            msg.kind == "text" and bool(msg.text) and self.flow.detect_crisis(msg.text) is not None
         )
 
     def receive(self, msg: Inbound) -> Received:

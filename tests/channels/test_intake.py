@@ -37,6 +37,11 @@ NOW = datetime(2026, 11, 22, 12, 30, 15, 123456, tzinfo=UTC)
 _ids = itertools.count(1)
 
 
+def no_crisis(_text: str) -> None:
+    """These tests are not about crisis words (``tests/escalation/test_fastlane.py`` is)."""
+    return None
+
+
 def inbound(
     who: str = "4242",
     text: str = "hola",
@@ -88,7 +93,7 @@ def content() -> Content:
 
 @pytest.fixture
 def intake(db: Engine) -> Intake:
-    return Intake(db, Cipher(SECRET))
+    return Intake(db, Cipher(SECRET), no_crisis)
 
 
 def rows(db: Engine) -> list[InboundMessage]:
@@ -160,7 +165,7 @@ async def test_concurrent_submissions_are_committed_together(db: Engine) -> None
     commits: list[int] = []
     event.listen(db, "commit", lambda connection: commits.append(1))
     woken: list[int] = []
-    intake = Intake(db, Cipher(SECRET), on_commit=lambda: woken.append(1))
+    intake = Intake(db, Cipher(SECRET), no_crisis, on_commit=lambda: woken.append(1))
     deliveries = [inbound(str(n % 7)) for n in range(60)]
     deliveries += deliveries[:5]  # redelivered at the same time
     results = await asyncio.gather(*(intake.submit(d) for d in deliveries))
@@ -218,7 +223,7 @@ async def test_a_database_outage_fails_every_waiting_request(
 ) -> None:
     dead = make_engine("postgresql+psycopg://postgres@127.0.0.1:9/nowhere?connect_timeout=1")
     try:
-        intake = Intake(dead, Cipher(SECRET))
+        intake = Intake(dead, Cipher(SECRET), no_crisis)
         results = await asyncio.gather(
             *(intake.submit(inbound("51999888777", "me siento solo")) for _ in range(3)),
             return_exceptions=True,
@@ -239,7 +244,7 @@ async def test_a_refused_row_fails_alone_and_is_logged_without_its_content(
     recorded, and the log names the error, not the message."""
     if db.dialect.name != "postgresql":
         pytest.skip("SQLite does not enforce column lengths")
-    intake = Intake(db, Cipher(SECRET))
+    intake = Intake(db, Cipher(SECRET), no_crisis)
     bad = inbound("51999888777", "me siento solo", mid="x" * 70)
     good = [inbound("51999888776", "hola") for _ in range(3)]
     results = await asyncio.gather(
