@@ -128,15 +128,13 @@ class Generator:
                 await asyncio.sleep(delay)
             self.figures.scheduled += 1
             self.in_flight += 1
+            self.settled.clear()  # (set whenever nothing was in flight)
             self.dispatch(requests[index], due, loop)
-        with_timeout = asyncio.wait_for(self.settled.wait(), self.timeout)
         if self.in_flight:
             try:
-                await with_timeout
+                await asyncio.wait_for(self.settled.wait(), self.timeout)
             except TimeoutError:
-                self.figures.errors += self.in_flight
-        else:
-            with_timeout.close()
+                self.figures.errors += self.in_flight  # never answered
         return self.figures
 
     def dispatch(self, request: bytes, due: float, loop: asyncio.AbstractEventLoop) -> None:
