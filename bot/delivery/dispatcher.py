@@ -131,7 +131,7 @@ class Dispatcher:
 
     async def _deliver(self, claim: Claim) -> None:
         sender = self.senders[claim.channel]
-        if sender.retry.exhausted(claim.token - 1, claim.created_at, self.clock()):
+        if sender.retry.exhausted(claim.token - 1, claim.age_from, self.clock()):
             # Out of attempts (e.g. every earlier attempt crashed) or too old to be useful.
             await self._give_up(claim, "expired")
             return
@@ -199,7 +199,7 @@ class Dispatcher:
         extra = {**_ids(claim), "code": err.code}
         if err.failure is Failure.RETRY:
             policy = self.senders[channel].retry
-            if not policy.exhausted(claim.token, claim.created_at, now):
+            if not policy.exhausted(claim.token, claim.age_from, now):
                 wait = err.retry_after
                 if wait is None:
                     wait = policy.backoff(claim.token, self.rng)

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, bindparam, case, exists, or_, select, true, update
 
 from bot.db.models import OutboundMessage, Participant
-from bot.delivery.window import window_start
+from bot.delivery.window import RELEASED_ON_RETURN, window_start
 
 LEASE = timedelta(seconds=120)
 IN_FLIGHT = "in flight"
@@ -73,6 +73,19 @@ class Claim:
     @property
     def unordered(self) -> bool:
         return self.purpose in UNORDERED_PURPOSES
+
+    @property
+    def age_from(self) -> datetime:
+        """Where the message's age (``RetryPolicy.max_age``) counts from: its creation; for
+        one written to reach out, held and then released because the person wrote again,
+        that later message (it could not go before)."""
+        if (
+            self.purpose in RELEASED_ON_RETURN
+            and self.window_from is not None
+            and self.window_from > self.created_at
+        ):
+            return self.window_from
+        return self.created_at
 
 
 def parts_done(provider_message_id: str | None) -> int:

@@ -5,6 +5,8 @@ Inside it any message may be sent. Outside it WhatsApp accepts only an approved 
 psychologist's message) use the template configured for them, with the message text as its
 variable ``{{1}}``; any other message, or one whose template is not configured, is *held*
 (status ``held``), logged, counted and listed by :func:`held_messages` for the dashboard.
+When the person writes again, their held follow-ups and psychologists' messages are queued
+again, ahead of the reply to that message (``bot.flows.store``: ``release_held``).
 A message to staff (no participant: an alert) is failed instead of held, so escalation
 tries the psychologist's next channel at once.
 """
@@ -33,6 +35,9 @@ PSYCHOLOGIST_PURPOSES = frozenset(
 )
 #: Alerts to on-call staff (``bot.escalation.notify``): a case, or a person's message relayed.
 ALERT_PURPOSES = frozenset({"alert", "relay"})
+#: Held messages sent once the person writes again (their window reopens): those written to
+#: reach out on their own. Others held (an answer whose moment has passed) stay held.
+RELEASED_ON_RETURN = FOLLOWUP_PURPOSES | PSYCHOLOGIST_PURPOSES
 #: Rows without a person (staff, or a person who erased their data) whose purpose is to
 #: answer a message just received: their own time stands in for the window's start.
 ANSWER_PURPOSES = frozenset({"reply", "staff_reply", "callback_answer"})

@@ -32,6 +32,8 @@ from bot.db.models import (
     Screening,
     utcnow,
 )
+from bot.delivery import stats
+from bot.delivery.window import window_open
 from bot.flows.machine import CrisisDetector
 from bot.flows.machine import Engine as FlowEngine
 from bot.flows.state import ConvState, State
@@ -80,6 +82,8 @@ class StepOutcome:
     outbound_ids: list[int] = field(default_factory=list)
     participant_id: int | None = None
     signals: int = 0
+    #: Held messages queued again because the person wrote (their window reopened).
+    released: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +263,12 @@ class ConversationService:
                     inbound_id = pending.id
                     outcome = self._step(session, conn, pending)
                     session.commit()
+                    if outcome.released:
+                        stats.released(channel, outcome.released)
+                        log.info(
+                            "held messages released: the person wrote again",
+                            extra={"participant_id": outcome.participant_id},
+                        )
                     return outcome
             except (IntegrityError, StaleDataError):
                 log.info("conversation changed concurrently; retrying")
@@ -343,6 +353,8 @@ class ConversationService:
         outcome = StepOutcome(inbound_id=pending.id, participant_id=person.id, replies=step.replies)
         deleted = any(isinstance(e, DeleteData) for e in step.effects)
         opted_out = person.opted_out_at
+        # Messages are held only while the window is closed: only then can there be any.
+        returning = pending.person is not None and not window_open(person.last_inbound_at, now)
         for effect in step.effects:
             self._apply(session, effect, person, now, outcome)
         if not deleted:
@@ -354,7 +366,12 @@ class ConversationService:
             self.store.save_conversation(
                 conn, person.id, pending.conversation, _stored_values(conv, now)
             )
-        outcome.outbound_ids = self.store.queue(
+        if returning and not deleted:
+            # Before the new replies (lower ids go first): what was held was written earlier.
+            released = self.store.release_held(conn, person.id, now)
+            outcome.outbound_ids += released
+            outcome.released = len(released)
+        outcome.outbound_ids += self.store.queue(
             conn, self._outbox_rows(person, step.replies, pending.channel, now, detached=deleted)
         )
         if paused and hooks is not None:

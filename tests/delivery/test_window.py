@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
+from bot.content import Content, load_content
 from bot.delivery import stats
 from bot.delivery.senders.whatsapp import WhatsAppSender, template_variable
 from bot.delivery.window import (
@@ -20,8 +22,19 @@ from bot.delivery.window import (
     window_open,
     window_start,
 )
+from bot.flows import ConversationService, Inbound
+from bot.flows import Engine as FlowEngine
 from bot.settings import load_settings
-from tests.delivery.support import START, FakeClock, add_person, dispatcher, drain, queue, row
+from tests.delivery.support import (
+    CIPHER,
+    START,
+    FakeClock,
+    add_person,
+    dispatcher,
+    drain,
+    queue,
+    row,
+)
 from tests.fakes import fixtures
 from tests.fakes.twilio_api import FakeTwilioApi
 
@@ -33,6 +46,12 @@ FOLLOWUP_SID = "HX" + "f0" * 16
 PSYCHOLOGIST_SID = "HX" + "9a" * 16
 ALERT_SID = "HX" + "a1" * 16
 TEMPLATES = {"followup": FOLLOWUP_SID}
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+
+
+@pytest.fixture(scope="module")
+def content() -> Content:
+    return load_content(CONFIG)
 
 
 def test_the_window_is_24_hours_from_the_last_message() -> None:
@@ -218,3 +237,86 @@ async def test_a_staff_alert_uses_the_alert_template(
     call = twilio_api.wait_for()
     assert call.params["ContentSid"] == ALERT_SID
     assert json.loads(call.params["ContentVariables"]) == {"1": "Caso 12 · Riesgo alto"}
+
+
+async def test_held_messages_to_reach_out_go_when_the_person_writes_again(
+    db: Engine, sender: WhatsAppSender, twilio_api: FakeTwilioApi, content: Content
+) -> None:
+    clock = FakeClock(START + timedelta(hours=30))
+    pid = add_person(db, "whatsapp", TO, last_inbound_at=START)
+    [late_reply] = queue(
+        db, "whatsapp", TO, ["respuesta tardía"], participant_id=pid, at=clock.now()
+    )
+    [from_psychologist] = queue(
+        db,
+        "whatsapp",
+        TO,
+        ["Hola, soy Ana, psicóloga del programa."],
+        participant_id=pid,
+        purpose="psychologist_message",
+        at=clock.now(),
+    )
+    await drain(dispatcher(db, {"whatsapp": sender}, clock), clock=clock)
+    assert [row(db, i).status for i in (late_reply, from_psychologist)] == ["held", "held"]
+    released_before = stats.MESSAGES_RELEASED.value(channel="whatsapp")
+
+    clock.advance(3 * 86400)  # older than a message may wait: its age counts from now
+    service = ConversationService(db, FlowEngine(content), CIPHER, clock=clock.now)
+    outcome = service.handle(
+        Inbound(
+            channel="whatsapp",
+            external_id=TO,
+            provider_message_id="SM" + "0" * 32,
+            received_at=clock.now(),
+            text="hola",
+        )
+    )
+
+    # Queued again ahead of the answer to "hola"; the answer whose moment passed stays held.
+    assert outcome.released == 1
+    assert outcome.outbound_ids[0] == from_psychologist
+    assert len(outcome.outbound_ids) > 1
+    assert row(db, from_psychologist).status == "pending"
+    assert row(db, late_reply).status == "held"
+    assert stats.MESSAGES_RELEASED.value(channel="whatsapp") == released_before + 1
+    await drain(dispatcher(db, {"whatsapp": sender}, clock), clock=clock)
+    bodies = [c.params["Body"] for c in twilio_api.calls("messages.create")]
+    assert bodies[0] == "Hola, soy Ana, psicóloga del programa."
+    assert len(bodies) == len(outcome.outbound_ids)
+    assert [h.id for h in held_messages(db)] == [late_reply]
+
+
+async def test_nothing_is_released_while_the_window_is_open(
+    db: Engine, sender: WhatsAppSender, twilio_api: FakeTwilioApi, content: Content
+) -> None:
+    """A held row inside an open window (Twilio said 63016 against our clock) stays held:
+    the person's message did not reopen anything."""
+    clock = FakeClock(START + timedelta(hours=1))
+    pid = add_person(db, "whatsapp", TO, last_inbound_at=START)
+    [rid] = queue(
+        db,
+        "whatsapp",
+        TO,
+        ["Hola, soy Ana."],
+        participant_id=pid,
+        purpose="psychologist_message",
+        at=clock.now(),
+    )
+    twilio_api.fail_next(code=63016)
+    await drain(dispatcher(db, {"whatsapp": sender}, clock), clock=clock)
+    assert row(db, rid).status == "held"
+
+    service = ConversationService(db, FlowEngine(content), CIPHER, clock=clock.now)
+    outcome = service.handle(
+        Inbound(
+            channel="whatsapp",
+            external_id=TO,
+            provider_message_id="SM" + "1" * 32,
+            received_at=clock.now(),
+            text="hola",
+        )
+    )
+
+    assert outcome.released == 0
+    assert rid not in outcome.outbound_ids
+    assert row(db, rid).status == "held"
