@@ -164,6 +164,21 @@ class OutboundMessage(SQLModel, table=True):
     sent_at: datetime | None = ts(nullable=True)
 
 
+class DeliveryReceipt(SQLModel, table=True):
+    """A Twilio status callback whose message is not (yet) known by its provider id: it came
+    before the dispatcher recorded the send, and is applied when it does
+    (``bot.delivery.receipts``), or it is about an earlier part of a split message and is
+    removed after a day. No personal data: an id, a status and an error code."""
+
+    __tablename__ = "delivery_receipt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_message_id: str = Field(max_length=64, index=True)
+    status: str = Field(max_length=16)
+    error_code: int | None = None
+    received_at: datetime = ts(index=True)
+
+
 class Screening(SQLModel, table=True):
     """A completed instrument."""
 

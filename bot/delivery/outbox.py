@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, bindparam, case, exists, or_, select, true, update
 
 from bot.db.models import OutboundMessage, Participant
+from bot.delivery import receipts
 from bot.delivery.window import RELEASED_ON_RETURN, window_start
 
 LEASE = timedelta(seconds=120)
@@ -178,14 +179,19 @@ class Outbox:
         return self._fenced(claim, provider_message_id=mark, next_attempt_at=now + self.lease)
 
     def sent(self, claim: Claim, provider_id: str | None, now: datetime) -> bool:
-        return self._fenced(
-            claim,
-            status="sent",
-            sent_at=now,
-            provider_message_id=provider_id,
-            error=None,
-            next_attempt_at=now,
-        )
+        """Record the send; a delivery receipt that came first is applied with it."""
+        values = {
+            "status": "sent",
+            "sent_at": now,
+            "provider_message_id": provider_id,
+            "error": None,
+            "next_attempt_at": now,
+        }
+        with self.db.begin() as connection:
+            done = self._write(connection, claim, values)
+            if done and provider_id and claim.channel in receipts.CHANNELS:
+                receipts.apply_kept(connection, provider_id, now)
+        return done
 
     def retry(self, claim: Claim, at: datetime, error: str) -> bool:
         return self._fenced(claim, next_attempt_at=at, error=error[:500])

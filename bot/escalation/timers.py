@@ -36,6 +36,9 @@ OVERDUE_AFTER = timedelta(minutes=1)
 SENT = frozenset({"sent", "delivered", "read"})
 #: ``held``: a WhatsApp alert outside the window with no alert template configured.
 FAILED = frozenset({"failed", "held", "undelivered", "undeliverable", "dead", "cancelled"})
+#: How long after an alert was sent a late failure report still moves it to the next channel
+#: (an outbox row's ``next_attempt_at`` is its sending time once sent).
+LATE_FAILURE_WINDOW = timedelta(hours=6)
 
 STEPS_RUN = metrics.counter(
     "bot_escalation_steps_total", "Escalation steps run, by outcome.", ("outcome",)
@@ -245,20 +248,31 @@ def audit(esc: Escalation) -> int:
 
 
 def settle_notifications(esc: Escalation, limit: int = 200) -> int:
-    """Record alert deliveries; a failed alert is sent again on the psychologist's next channel."""
+    """Record alert deliveries; a failed alert is sent again on the psychologist's next
+    channel. So is one Twilio accepted and reported undelivered later, in a status callback
+    (``bot.delivery.receipts``), within ``LATE_FAILURE_WINDOW`` of its sending."""
     with Session(esc.db, expire_on_commit=False) as session:
-        rows = session.exec(
-            select(CaseNotification, OutboundMessage.status)
-            .join(OutboundMessage, col(OutboundMessage.id) == CaseNotification.outbound_id)
-            .where(
-                CaseNotification.status == "queued",
-                col(OutboundMessage.status).in_(SENT | FAILED),
-            )
-            .order_by(col(CaseNotification.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=CaseNotification)  # type: ignore[arg-type]
-        ).all()
         now = esc.clock()
+        outbox_status = col(OutboundMessage.status)
+        settled = (
+            CaseNotification.status == "queued",
+            outbox_status.in_(SENT | FAILED),
+        )
+        failed_late = (
+            CaseNotification.status == "sent",
+            outbox_status.in_(FAILED),
+            col(OutboundMessage.next_attempt_at) >= now - LATE_FAILURE_WINDOW,
+        )
+        rows = []
+        for where in (settled, failed_late):
+            rows += session.exec(
+                select(CaseNotification, OutboundMessage.status)
+                .join(OutboundMessage, col(OutboundMessage.id) == CaseNotification.outbound_id)
+                .where(*where)
+                .order_by(col(CaseNotification.id))
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=CaseNotification)  # type: ignore[arg-type]
+            ).all()
         for notification, status in rows:
             _settle(session, esc, notification, status in SENT, now)
         session.commit()

@@ -14,7 +14,7 @@ from bot.dashboard import routes as dashboard_routes
 from bot.logging import configure_logging
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, get_settings
-from bot.web import health, simulator, webhooks
+from bot.web import health, simulator, twilio_status, webhooks
 from bot.web import metrics as metrics_routes
 from bot.web.fastpath import App
 from bot.worker import build_workers
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.include_router(health.router)
     app.include_router(webhooks.router)  # POST /webhooks/telegram, /webhooks/whatsapp
+    app.include_router(twilio_status.router)  # POST /webhooks/twilio/status
     app.include_router(metrics_routes.router)  # GET /metrics
     app.include_router(dashboard_routes.router)  # /dashboard (psychologists)
     if settings.simulator_enabled:

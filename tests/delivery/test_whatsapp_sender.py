@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
+from bot.delivery.senders import build_senders
 from bot.delivery.senders.base import Failure, Outgoing, SendError
 from bot.delivery.senders.whatsapp import MAX_BODY, WhatsAppSender, plan_message
 from bot.delivery.text import units
 from bot.flows.types import Choice
+from bot.settings import load_settings
 from tests.delivery.support import START
 from tests.fakes import fixtures
 from tests.fakes.loopback import LoopbackGuard
@@ -156,3 +159,33 @@ async def test_no_answer_is_retried(loopback_only: LoopbackGuard) -> None:
     finally:
         await sender.close()
     assert (err.failure, err.code) == (Failure.RETRY, "twilio.transport")
+
+
+async def test_twilio_is_told_where_to_report_each_message_fate(
+    twilio_api: FakeTwilioApi, loopback_only: LoopbackGuard
+) -> None:
+    """Both Twilio senders ask for status callbacks at PUBLIC_BASE_URL (bot.delivery.receipts)."""
+    settings = load_settings(
+        public_base_url="https://bot.example.org",
+        twilio_account_sid=twilio_api.account_sid,
+        twilio_auth_token=twilio_api.auth_token,
+        twilio_whatsapp_from=FROM,
+        twilio_sms_from="+15005550006",
+        twilio_api_base_url=twilio_api.url,
+    )
+    senders = build_senders(settings)
+    try:
+        await send_all(senders["whatsapp"], message("hola"))
+        sms = senders["sms"]
+        alert = replace(message("Caso #1"), channel="sms", recipient="+15555550101")
+        for part in sms.plan(alert, START):
+            await sms.send(alert, part)
+    finally:
+        for sender in senders.values():
+            await sender.close()
+
+    calls = twilio_api.calls("messages.create")
+    assert [c.params["To"] for c in calls] == [TO, "+15555550101"]
+    assert {c.params["StatusCallback"] for c in calls} == {
+        "https://bot.example.org/webhooks/twilio/status"
+    }

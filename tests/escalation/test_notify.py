@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.outbox import URGENT_PURPOSES
+from bot.delivery.receipts import Receipt, record
 from bot.delivery.senders import build_senders
 from bot.escalation import notify
 from bot.escalation.models import CaseNotification
@@ -108,6 +109,59 @@ async def test_a_failed_telegram_alert_falls_back_to_sms(
     assert rows[0].fallback_id == rows[1].id
     events = desk.events(case_id or 0)
     assert events.count("notify_failed") == 1 and events.count("delivered") == 1
+
+
+async def test_an_alert_reported_undelivered_after_sending_falls_back_to_sms(
+    db: Engine,
+    database_url: str,
+    tmp_path: Path,
+    clock: Clock,
+    twilio_api: FakeTwilioApi,
+    loopback_only: object,
+) -> None:
+    """Twilio accepted the WhatsApp alert, then its status callback said undelivered."""
+    ana = {"id": "ana", "name": "Ana", "contacts": {"whatsapp": ANA_PHONE, "sms": ANA_PHONE}}
+    roster = write_roster(tmp_path / "r.yaml", {"psychologists": [ana]})
+    settings = make_settings(
+        database_url,
+        roster,
+        twilio_account_sid=DEFAULT_ACCOUNT_SID,
+        twilio_auth_token=DEFAULT_AUTH_TOKEN,
+        twilio_whatsapp_from="+14155238886",
+        twilio_sms_from="+15005550006",
+        twilio_api_base_url=twilio_api.url,
+        twilio_template_alert_sid="HX" + "a1" * 16,  # Ana has never written: a template
+    )
+    desk = Desk.build(settings, db, clock)
+    senders = build_senders(settings)
+    for sender in senders.values():
+        sender.limits = FAST
+    dispatcher = Dispatcher(db, desk.runtime.cipher, senders, clock=clock)
+    try:
+        desk.to_menu()
+        desk.say(PERSON, "me quiero matar")
+        desk.tick()
+        await dispatcher.tick()
+        [whatsapp] = twilio_api.calls("messages.create")
+        assert whatsapp.params["To"] == f"whatsapp:{ANA_PHONE}"
+        assert desk.tick().settled == 1  # accepted by Twilio: recorded as delivered
+        assert desk.tick().settled == 0
+
+        [sid] = twilio_api.messages
+        assert record(db, Receipt(sid, "undelivered", 63024), clock()) == "failed"
+        assert desk.tick().settled == 1  # the late failure: SMS queued
+        await dispatcher.tick()
+    finally:
+        await dispatcher.close()
+    sms = twilio_api.calls("messages.create")[1]
+    assert sms.params["To"] == ANA_PHONE and "Body" in sms.params
+    desk.tick()
+    with Session(db) as session:
+        rows = session.exec(select(CaseNotification).order_by(CaseNotification.id)).all()
+    assert [(n.channel, n.status) for n in rows] == [("whatsapp", "failed"), ("sms", "sent")]
+    assert rows[0].fallback_id == rows[1].id
+    events = desk.events(desk.case().id or 0)
+    assert events.count("notify_failed") == 1
 
 
 def test_payloads_fit_telegram_callback_data() -> None:

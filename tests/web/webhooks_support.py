@@ -163,11 +163,13 @@ async def post_twilio(
     signed_url: str = WHATSAPP_URL,
     query: str = "",
     signature: str | None = None,
+    path: str = "/webhooks/whatsapp",
 ) -> httpx.Response:
-    """POST ``form`` as Twilio would, signed with ``token`` over ``signed_url`` (+ query)."""
+    """POST ``form`` to ``path`` as Twilio would, signed with ``token`` over ``signed_url``
+    (+ query)."""
     url = f"{signed_url}?{query}" if query else signed_url
     sig = signature if signature is not None else sign_twilio_request(token, url, form)
-    path = "/webhooks/whatsapp" + (f"?{query}" if query else "")
+    path += f"?{query}" if query else ""
     body = urlencode(list(form.items()) if isinstance(form, Mapping) else form)
     headers = {"X-Twilio-Signature": sig, "Content-Type": "application/x-www-form-urlencoded"}
     return await client.post(path, content=body, headers=headers)

@@ -24,6 +24,10 @@ def build_senders(settings: Settings) -> dict[str, Sender[Any]]:
         senders["telegram"] = TelegramSender(
             settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url
         )
+    from bot.delivery.receipts import STATUS_CALLBACK_PATH
+
+    # Twilio reports each message's fate there (bot.delivery.receipts).
+    status_callback = settings.public_base_url + STATUS_CALLBACK_PATH
     sid, token, from_ = (
         settings.twilio_account_sid,
         settings.twilio_auth_token,
@@ -39,6 +43,7 @@ def build_senders(settings: Settings) -> dict[str, Sender[Any]]:
             settings.twilio_api_base_url,
             templates=templates_from_settings(settings),
             quick_replies=settings.twilio_quick_reply_sids,
+            status_callback=status_callback,
         )
     elif sid or token or from_:
         log.warning(
@@ -49,6 +54,10 @@ def build_senders(settings: Settings) -> dict[str, Sender[Any]]:
         from bot.delivery.senders.sms import SmsSender
 
         senders["sms"] = SmsSender(
-            sid, token.get_secret_value(), settings.twilio_sms_from, settings.twilio_api_base_url
+            sid,
+            token.get_secret_value(),
+            settings.twilio_sms_from,
+            settings.twilio_api_base_url,
+            status_callback=status_callback,
         )
     return senders

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from twilio.base import values
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from bot.delivery.ratelimit import ChannelLimits
@@ -31,10 +32,12 @@ class SmsSender(Sender[str]):
         from_: str,
         base_url: str | None,
         *,
+        status_callback: str | None = None,
         timeout: float = 10.0,
     ) -> None:
         self.client = make_async_twilio_client(account_sid, auth_token, base_url, timeout=timeout)
         self.from_ = from_
+        self.status_callback = status_callback
 
     def plan(self, msg: Outgoing, now: datetime) -> list[str]:
         return split_text(msg.text, MAX_BODY)
@@ -42,7 +45,10 @@ class SmsSender(Sender[str]):
     async def send(self, msg: Outgoing, part: str) -> str | None:
         try:
             message = await self.client.messages.create_async(
-                to=msg.recipient, from_=self.from_, body=part
+                to=msg.recipient,
+                from_=self.from_,
+                body=part,
+                status_callback=self.status_callback or values.unset,
             )
         except TwilioRestException as exc:
             raise classify(exc) from None

@@ -21,6 +21,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from bot.delivery.ratelimit import WHATSAPP_LIMITS
 from bot.delivery.senders.base import Failure, Outgoing, Sender, SendError
 from bot.delivery.text import split_text, units
+from bot.delivery.twilio_errors import failure_for_code
 from bot.delivery.twilio_http import TwilioTransportError, make_async_twilio_client
 from bot.delivery.window import decide
 from bot.flows.render import as_text
@@ -36,11 +37,6 @@ MAX_QUICK_REPLY_BODY = 1024
 MAX_BUTTON_TITLE = 20
 #: The text put into a template's ``{{1}}``: template and variables share 1,024 characters.
 MAX_TEMPLATE_TEXT = 700
-
-OPTED_OUT_CODES = frozenset({21610})
-UNREACHABLE_CODES = frozenset({21211, 21614})
-OUTSIDE_WINDOW_CODES = frozenset({63016})
-RATE_LIMIT_CODES = frozenset({20429, 63018})
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +105,11 @@ class WhatsAppSender(Sender[WhatsAppPart]):
         *,
         templates: Mapping[str, str] | None = None,
         quick_replies: Mapping[str, str] | None = None,
+        status_callback: str | None = None,
         timeout: float = 10.0,
     ) -> None:
         self.client = make_async_twilio_client(account_sid, auth_token, base_url, timeout=timeout)
+        self.status_callback = status_callback
         self.from_ = from_ if from_.startswith(ADDRESS_PREFIX) else ADDRESS_PREFIX + from_
         self.templates = dict(templates or {})
         self.quick_replies = dict(quick_replies or {})
@@ -126,6 +124,8 @@ class WhatsAppSender(Sender[WhatsAppPart]):
             else ADDRESS_PREFIX + msg.recipient
         )
         kwargs: dict[str, Any] = {"to": to, "from_": self.from_}
+        if self.status_callback:
+            kwargs["status_callback"] = self.status_callback
         if part.content_sid:
             kwargs["content_sid"] = part.content_sid
             kwargs["content_variables"] = json.dumps(part.variables, ensure_ascii=False)
@@ -151,14 +151,11 @@ def classify(exc: TwilioRestException) -> SendError:
     code = exc.code if isinstance(exc.code, int) else None
     status = int(exc.status or 0)
     name = f"twilio.{code or status}"
-    if code in OPTED_OUT_CODES:
-        return SendError(Failure.OPTED_OUT, name)
-    if code in UNREACHABLE_CODES:
-        return SendError(Failure.UNREACHABLE, name)
-    if code in OUTSIDE_WINDOW_CODES:
-        return SendError(Failure.HOLD, name)
-    if status == 429 or code in RATE_LIMIT_CODES:
+    failure = failure_for_code(code)
+    if status == 429 or failure is Failure.RETRY:
         return SendError(Failure.RETRY, name, channel_wide=True)
+    if failure is not None:
+        return SendError(failure, name)
     if status >= 500:
         return SendError(Failure.RETRY, name)
     if status in (401, 403):

@@ -1,0 +1,159 @@
+"""Twilio status callbacks (delivery receipts) applied to the outbox.
+
+Each WhatsApp and SMS message is sent with a ``StatusCallback`` URL
+(``POST /webhooks/twilio/status``), where Twilio reports what became of it after accepting
+it: ``delivered`` or ``read``, or ``failed`` / ``undelivered`` with an error code. WhatsApp
+often reports 63016 (outside the 24-hour window) only this way. So a ``sent`` row becomes:
+
+- ``delivered``;
+- ``held`` on 63016, like the same error at send time (released when the person writes
+  again, ``bot.delivery.window``); an alert to staff is ``failed`` instead, so escalation
+  sends it again on the psychologist's next channel (``bot.escalation.timers``);
+- ``failed`` on any other failure, the person marked opted out (21610) or unreachable as at
+  send time. Nothing is sent again: the message may have reached the phone.
+
+Statuses only move forward from ``sent``: a replay, a late ``sent`` or a ``read`` after
+``delivered`` changes nothing. A receipt can come before the dispatcher has recorded the
+send (the message's id is not known yet): it is kept in ``delivery_receipt`` and applied in
+the transaction that records the send (:func:`apply_kept`). Kept receipts that never match
+(about an earlier part of a split message, whose id is not kept) go after a day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
+
+from bot.db.models import DeliveryReceipt, OutboundMessage, Participant
+from bot.delivery.senders.base import Failure
+from bot.delivery.twilio_errors import failure_for_code
+from bot.observability import metrics
+
+#: Where Twilio posts the receipts (``bot.web.webhooks``); the senders give it to Twilio.
+STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
+#: Channels whose sends get receipts.
+CHANNELS = frozenset({"whatsapp", "sms"})
+DELIVERED = frozenset({"delivered", "read"})
+FAILED = frozenset({"failed", "undelivered"})
+KEEP_FOR = timedelta(days=1)
+MAX_ID = 64
+
+_OUT: Table = OutboundMessage.__table__  # type: ignore[attr-defined]
+_PEOPLE: Table = Participant.__table__  # type: ignore[attr-defined]
+_RECEIPTS: Table = DeliveryReceipt.__table__  # type: ignore[attr-defined]
+_MARKS = {Failure.UNREACHABLE: "unreachable_at", Failure.OPTED_OUT: "opted_out_at"}
+
+RECEIPTS = metrics.counter(
+    "bot_delivery_receipts_total",
+    "Twilio status callbacks by outcome (delivered, held, failed, opted_out, unreachable, "
+    "kept: its message not yet known, ignored: nothing to change).",
+    ("outcome",),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What Twilio said about one message: its id, status and error code, if any."""
+
+    provider_message_id: str
+    status: str
+    error_code: int | None = None
+
+    @property
+    def final(self) -> bool:
+        """Whether it says something we act on (not ``queued``, ``sent``, ``sending``…)."""
+        return self.status in DELIVERED or self.status in FAILED
+
+
+#: The callback's fields a receipt is read from (``To`` and ``From`` are not).
+FIELDS = ("MessageSid", "SmsSid", "MessageStatus", "SmsStatus", "ErrorCode")
+
+
+def parse(fields: Mapping[str, str]) -> Receipt | None:
+    """A receipt from the callback's form fields; None if they do not make one."""
+    sid = fields.get("MessageSid") or fields.get("SmsSid") or ""
+    status = (fields.get("MessageStatus") or fields.get("SmsStatus") or "").lower()
+    code = fields.get("ErrorCode") or ""
+    if not sid or len(sid) > MAX_ID or not status or len(status) > 16:
+        return None
+    return Receipt(sid, status, int(code) if code.isdigit() else None)
+
+
+def record(db: Engine, receipt: Receipt, now: datetime) -> str:
+    """Apply ``receipt`` to its message, or keep it until the message's send is recorded.
+    Returns the outcome (a label of ``bot_delivery_receipts_total``)."""
+    if not receipt.final:
+        outcome = "ignored"
+    else:
+        with db.begin() as conn:
+            applied = _apply(conn, receipt, now)
+            if applied is None:
+                conn.execute(delete(_RECEIPTS).where(_RECEIPTS.c.received_at < now - KEEP_FOR))
+                conn.execute(
+                    insert(_RECEIPTS).values(
+                        provider_message_id=receipt.provider_message_id,
+                        status=receipt.status,
+                        error_code=receipt.error_code,
+                        received_at=now,
+                    )
+                )
+            outcome = applied or "kept"
+    RECEIPTS.inc(outcome=outcome)
+    return outcome
+
+
+def apply_kept(conn: Connection, provider_message_id: str, now: datetime) -> None:
+    """Apply the receipts kept for a message whose send is being recorded on ``conn``."""
+    kept = conn.execute(
+        select(_RECEIPTS.c.id, _RECEIPTS.c.status, _RECEIPTS.c.error_code)
+        .where(_RECEIPTS.c.provider_message_id == provider_message_id)
+        .order_by(_RECEIPTS.c.id)
+    ).all()
+    if not kept:
+        return
+    for _, status, error_code in kept:
+        RECEIPTS.inc(outcome=_apply(conn, Receipt(provider_message_id, status, error_code), now))
+    conn.execute(delete(_RECEIPTS).where(_RECEIPTS.c.id.in_([row[0] for row in kept])))
+
+
+def _apply(conn: Connection, receipt: Receipt, now: datetime) -> str | None:
+    """The receipt's effect on its message; None if no message has its id."""
+    message = conn.execute(
+        select(_OUT.c.id, _OUT.c.participant_id).where(
+            _OUT.c.provider_message_id == receipt.provider_message_id
+        )
+    ).first()
+    if message is None:
+        return None
+    row_id, participant_id = message
+    if receipt.status in DELIVERED:
+        return "delivered" if _move(conn, row_id, status="delivered") else "ignored"
+    code = receipt.error_code
+    error = f"twilio.{code if code is not None else receipt.status}"
+    failure = failure_for_code(code)
+    if failure is Failure.HOLD and participant_id is not None:
+        return "held" if _move(conn, row_id, status="held", error=error) else "ignored"
+    if not _move(conn, row_id, status="failed", error=error):
+        return "ignored"
+    mark = _MARKS.get(failure) if failure is not None else None
+    if mark is not None and participant_id is not None:
+        column = _PEOPLE.c[mark]
+        conn.execute(
+            update(_PEOPLE)
+            .where(_PEOPLE.c.id == participant_id, column.is_(None))
+            .values({mark: now})
+        )
+        return str(failure)
+    return "failed"
+
+
+def _move(conn: Connection, row_id: int, **values: Any) -> bool:
+    """Change a ``sent`` row; False if it is in any other state (nothing to change)."""
+    result = conn.execute(
+        update(_OUT).where(_OUT.c.id == row_id, _OUT.c.status == "sent").values(**values)
+    )
+    return bool(result.rowcount == 1)

@@ -1,0 +1,79 @@
+"""``POST /webhooks/twilio/status``: Twilio's status callbacks for the WhatsApp and SMS
+messages we sent (``bot.delivery.receipts``).
+
+Signed like the WhatsApp webhook (``X-Twilio-Signature`` over ``PUBLIC_BASE_URL`` + path).
+Answered 204 once applied or kept, also when there is nothing to change, so Twilio never
+retries a receipt we cannot use; 503 if the database is down. The callback's ``To`` and
+``From`` are never read or logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.exc import OperationalError
+
+from bot.channels import whatsapp
+from bot.db.models import utcnow
+from bot.delivery import receipts
+from bot.runtime import Runtime
+from bot.web.webhooks import (
+    TWILIO_SETTINGS_HEADER,
+    TWILIO_SIGNATURE_HEADER,
+    BodyTooLarge,
+    header,
+    read_body,
+)
+from bot.worker import Workers
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+PATH = receipts.STATUS_CALLBACK_PATH
+#: Outcomes after which the escalation loop looks at once for an alert to send elsewhere.
+_FAILURES = frozenset({"failed", "held", "opted_out", "unreachable"})
+
+
+async def twilio_status(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    settings = runtime.settings
+    if settings.twilio_auth_token is None:
+        log.warning("twilio status callback but TWILIO_AUTH_TOKEN is not set")
+        return Response(status_code=503)
+    try:
+        params = whatsapp.parse_form(await read_body(request))
+    except BodyTooLarge:
+        return Response(status_code=413)
+    url = whatsapp.signed_url(
+        settings.public_base_url, PATH, request.scope["query_string"].decode("latin-1")
+    )
+    if not whatsapp.signature_valid(
+        settings.twilio_auth_token.get_secret_value(),
+        url,
+        params,
+        header(request, TWILIO_SIGNATURE_HEADER),
+        header(request, TWILIO_SETTINGS_HEADER),
+    ):
+        log.warning("twilio status callback with a bad X-Twilio-Signature refused")
+        return Response(status_code=403)
+    receipt = receipts.parse({name: params.first(name) for name in receipts.FIELDS})
+    if receipt is None:
+        receipts.RECEIPTS.inc(outcome="ignored")
+        return Response(status_code=204)
+    try:
+        outcome = await asyncio.to_thread(receipts.record, runtime.db, receipt, utcnow())
+    except OperationalError:
+        log.exception("twilio status callback not recorded: database unavailable")
+        return Response(status_code=503)
+    if outcome in _FAILURES:
+        log.info("message undelivered after sending", extra={"outcome": outcome})
+        workers: Workers | None = getattr(request.app.state, "workers", None)
+        if workers is not None:
+            workers.wake("escalation")
+    return Response(status_code=204)
+
+
+router.add_route(PATH, twilio_status, methods=["POST"], include_in_schema=False)
