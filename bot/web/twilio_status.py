@@ -20,13 +20,7 @@ from bot.channels import whatsapp
 from bot.db.models import utcnow
 from bot.delivery import receipts
 from bot.runtime import Runtime
-from bot.web.webhooks import (
-    TWILIO_SETTINGS_HEADER,
-    TWILIO_SIGNATURE_HEADER,
-    BodyTooLarge,
-    header,
-    read_body,
-)
+from bot.web.webhooks import BodyTooLarge, read_body, twilio_signed
 from bot.worker import Workers
 
 log = logging.getLogger(__name__)
@@ -47,16 +41,7 @@ async def twilio_status(request: Request) -> Response:
         params = whatsapp.parse_form(await read_body(request))
     except BodyTooLarge:
         return Response(status_code=413)
-    url = whatsapp.signed_url(
-        settings.public_base_url, PATH, request.scope["query_string"].decode("latin-1")
-    )
-    if not whatsapp.signature_valid(
-        settings.twilio_auth_token.get_secret_value(),
-        url,
-        params,
-        header(request, TWILIO_SIGNATURE_HEADER),
-        header(request, TWILIO_SETTINGS_HEADER),
-    ):
+    if not twilio_signed(request, PATH, params):
         log.warning("twilio status callback with a bad X-Twilio-Signature refused")
         return Response(status_code=403)
     receipt = receipts.parse({name: params.first(name) for name in receipts.FIELDS})

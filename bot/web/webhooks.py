@@ -200,16 +200,8 @@ async def _whatsapp(request: Request) -> tuple[int, str]:
         params = whatsapp.parse_form(await read_body(request))
     except BodyTooLarge:
         return 413, "rejected"
-    url = whatsapp.signed_url(
-        settings.public_base_url, WHATSAPP_PATH, request.scope["query_string"].decode("latin-1")
-    )
-    if not whatsapp.signature_valid(
-        settings.twilio_auth_token.get_secret_value(),
-        url,
-        params,
-        header(request, TWILIO_SIGNATURE_HEADER),
-        header(request, TWILIO_SETTINGS_HEADER),
-        fragment=settings.twilio_webhook_overrides,
+    if not twilio_signed(
+        request, WHATSAPP_PATH, params, fragment=settings.twilio_webhook_overrides
     ):
         log.warning("whatsapp webhook with a bad X-Twilio-Signature refused")
         return 403, "rejected"
@@ -221,6 +213,26 @@ async def _whatsapp(request: Request) -> tuple[int, str]:
     except IntakeUnavailable:
         return 503, "rejected"
     return 200, outcome
+
+
+def twilio_signed(
+    request: Request, path: str, params: whatsapp.FormParams, *, fragment: str | None = None
+) -> bool:
+    """Whether ``X-Twilio-Signature`` signs this request to ``PUBLIC_BASE_URL`` + ``path``
+    (+ the query string) with ``TWILIO_AUTH_TOKEN`` (which the caller checked is set)."""
+    settings = request.app.state.runtime.settings
+    assert settings.twilio_auth_token is not None
+    url = whatsapp.signed_url(
+        settings.public_base_url, path, request.scope["query_string"].decode("latin-1")
+    )
+    return whatsapp.signature_valid(
+        settings.twilio_auth_token.get_secret_value(),
+        url,
+        params,
+        header(request, TWILIO_SIGNATURE_HEADER),
+        header(request, TWILIO_SETTINGS_HEADER),
+        fragment=fragment,
+    )
 
 
 # Plain Starlette routes: these endpoints take only the request, so FastAPI's dependency

@@ -22,7 +22,7 @@ from bot.delivery.window import (
     window_open,
     window_start,
 )
-from bot.flows import ConversationService, Inbound
+from bot.flows import ConversationService, Inbound, StepOutcome
 from bot.flows import Engine as FlowEngine
 from bot.settings import load_settings
 from tests.delivery.support import (
@@ -239,6 +239,19 @@ async def test_a_staff_alert_uses_the_alert_template(
     assert json.loads(call.params["ContentVariables"]) == {"1": "Caso 12 · Riesgo alto"}
 
 
+def writes_again(db: Engine, content: Content, clock: FakeClock) -> StepOutcome:
+    """The person (``TO``) writes "hola": the step runs through the conversation service."""
+    service = ConversationService(db, FlowEngine(content), CIPHER, clock=clock.now)
+    inbound = Inbound(
+        channel="whatsapp",
+        external_id=TO,
+        provider_message_id=f"SM{clock.now().timestamp():032.0f}",
+        received_at=clock.now(),
+        text="hola",
+    )
+    return service.handle(inbound)
+
+
 async def test_held_messages_to_reach_out_go_when_the_person_writes_again(
     db: Engine, sender: WhatsAppSender, twilio_api: FakeTwilioApi, content: Content
 ) -> None:
@@ -261,16 +274,7 @@ async def test_held_messages_to_reach_out_go_when_the_person_writes_again(
     released_before = stats.MESSAGES_RELEASED.value(channel="whatsapp")
 
     clock.advance(3 * 86400)  # older than a message may wait: its age counts from now
-    service = ConversationService(db, FlowEngine(content), CIPHER, clock=clock.now)
-    outcome = service.handle(
-        Inbound(
-            channel="whatsapp",
-            external_id=TO,
-            provider_message_id="SM" + "0" * 32,
-            received_at=clock.now(),
-            text="hola",
-        )
-    )
+    outcome = writes_again(db, content, clock)
 
     # Queued again ahead of the answer to "hola"; the answer whose moment passed stays held.
     assert outcome.released == 1
@@ -306,16 +310,7 @@ async def test_nothing_is_released_while_the_window_is_open(
     await drain(dispatcher(db, {"whatsapp": sender}, clock), clock=clock)
     assert row(db, rid).status == "held"
 
-    service = ConversationService(db, FlowEngine(content), CIPHER, clock=clock.now)
-    outcome = service.handle(
-        Inbound(
-            channel="whatsapp",
-            external_id=TO,
-            provider_message_id="SM" + "1" * 32,
-            received_at=clock.now(),
-            text="hola",
-        )
-    )
+    outcome = writes_again(db, content, clock)
 
     assert outcome.released == 0
     assert rid not in outcome.outbound_ids
