@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import create_engine
 
@@ -49,7 +49,10 @@ def _sqlite_engine(database_url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")  # a snapshot read: no write lock
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     _queue_writers(engine)
     return engine
@@ -57,6 +60,17 @@ def _sqlite_engine(database_url: str, **kwargs: Any) -> Engine:
 
 #: Longest wait in the in-process writer queue; past it SQLite's own busy timeout takes over.
 WRITER_QUEUE_TIMEOUT = 30.0
+#: Execution option of a connection that only reads (``read_only``): on SQLite it neither
+#: queues with the writers nor takes the write lock, so polling loops do not hold up the
+#: webhooks' commits. A write on such a connection may fail (SQLITE_BUSY): only read.
+READ_ONLY = "sqlite_read_only"
+
+
+def read_only(engine: Engine) -> Connection:
+    """A connection for reads only (see ``READ_ONLY``); use it as a context manager."""
+    return engine.connect().execution_options(**{READ_ONLY: True})
+
+
 #: Execution option of a connection whose transactions go before the background loops'
 #: (the webhooks' intake: a platform is waiting for its answer).
 URGENT = "sqlite_urgent_writer"
@@ -100,7 +114,10 @@ def _queue_writers(engine: Engine) -> None:
     queue = _WriterQueue()
 
     def enter(connection: Any) -> None:
-        urgent = bool(connection.get_execution_options().get(URGENT))
+        options = connection.get_execution_options()
+        if options.get(READ_ONLY):
+            return
+        urgent = bool(options.get(URGENT))
         if queue.acquire(urgent, WRITER_QUEUE_TIMEOUT):
             connection.info["_queued_writer"] = True
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, bindparam, case, exists, or_, select, true, update
 
+from bot.db.engine import read_only
 from bot.db.models import OutboundMessage, Participant
 from bot.delivery import receipts
 from bot.delivery.window import RELEASED_ON_RETURN, window_start
@@ -221,7 +222,7 @@ class Outbox:
             .where(_OUT.c.status == "pending", _OUT.c.channel.not_in(list(exclude)))
             .distinct()
         )
-        with self.db.connect() as connection:
+        with read_only(self.db) as connection:
             return sorted(connection.execute(query).scalars())
 
 

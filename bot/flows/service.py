@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from bot.crypto import Cipher
+from bot.db.engine import read_only
 from bot.db.models import (
     Consent,
     Conversation,
@@ -216,7 +217,7 @@ class ConversationService:
         waiting. Messages of inline channels (the simulator) are left to the request that
         received them, unless it died on them."""
         abandoned = self.clock() - INLINE_GRACE
-        with self.db.connect() as conn:
+        with read_only(self.db) as conn:
             rows = conn.execute(self._pending, {"b_abandoned": abandoned, "b_limit": limit * 4})
             waiting: dict[tuple[str, str], int] = {}
             for channel, sender in rows:
@@ -227,7 +228,7 @@ class ConversationService:
         """People with waiting messages that hold crisis words (flagged ``urgent`` when they
         were recorded), oldest first; inline channels as in ``pending_senders``."""
         abandoned = self.clock() - INLINE_GRACE
-        with self.db.connect() as conn:
+        with read_only(self.db) as conn:
             rows = conn.execute(self._urgent, {"b_abandoned": abandoned, "b_limit": limit})
             return list(dict.fromkeys((channel, sender) for channel, sender in rows))
 

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.db.engine import read_only
 from bot.web.deps import RuntimeDep
 
 router = APIRouter()
@@ -24,7 +25,7 @@ def healthz() -> dict[str, str]:
 def readyz(runtime: RuntimeDep, request: Request) -> JSONResponse:
     loops = loop_status(request)
     try:
-        with runtime.db.connect() as connection:
+        with read_only(runtime.db) as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError:
         body = {"status": "unavailable", "database": "unreachable", "loops": loops}

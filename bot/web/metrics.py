@@ -15,6 +15,7 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
+from bot.db.engine import read_only
 from bot.db.models import InboundMessage, OutboundMessage
 from bot.observability import Family, Sample, metrics
 from bot.web.deps import RuntimeDep
@@ -29,7 +30,7 @@ def depth_families(db: Engine) -> list[Family]:
     """Pending inbound (inbox) and outbound (outbox) messages per channel, and whether the
     database answered."""
     try:
-        with Session(db) as session:
+        with read_only(db) as connection, Session(bind=connection) as session:
             inbox = dict(
                 session.exec(
                     select(InboundMessage.channel, func.count())

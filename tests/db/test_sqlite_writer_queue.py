@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bot.db.engine import URGENT, make_engine
+from bot.db.engine import URGENT, make_engine, read_only
 
 
 def engine_at(tmp_path: Path) -> Engine:
@@ -83,5 +83,23 @@ def test_a_connection_dropped_inside_a_transaction_leaves_the_queue(tmp_path: Pa
         started = time.monotonic()
         write(engine, "next")
         assert time.monotonic() - started < 1.0
+    finally:
+        engine.dispose()
+
+
+def test_a_read_only_connection_reads_while_a_writer_holds_the_database(tmp_path: Path) -> None:
+    """Polling loops read with ``read_only``: they neither wait for nor hold up a writer."""
+    engine = engine_at(tmp_path)
+    try:
+        write(engine, "before")
+        holder = threading.Thread(target=write, args=(engine, "holder"), kwargs={"hold": 1.0})
+        holder.start()
+        time.sleep(0.1)  # the holder has the queue and SQLite's write lock
+        with read_only(engine) as connection:
+            seen = [r[0] for r in connection.exec_driver_sql("SELECT who FROM log ORDER BY id")]
+            read_while_held = holder.is_alive()  # a queued read would have waited it out
+        holder.join(10)
+        assert read_while_held
+        assert seen == ["before"]  # the snapshot before the holder's commit
     finally:
         engine.dispose()
