@@ -25,6 +25,8 @@ from bot.db.models import OutboundMessage
 from bot.settings import Settings
 
 WINDOW = timedelta(hours=24)
+#: Channels with a window, where messages can be held.
+HOLDING_CHANNELS = frozenset({"whatsapp"})
 #: A message is not sent free-form in the window's last minute: it could arrive after it.
 SAFETY_MARGIN = timedelta(minutes=1)
 

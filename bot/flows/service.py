@@ -34,7 +34,7 @@ from bot.db.models import (
     utcnow,
 )
 from bot.delivery import stats
-from bot.delivery.window import window_open
+from bot.delivery.window import HOLDING_CHANNELS
 from bot.flows.machine import CrisisDetector
 from bot.flows.machine import Engine as FlowEngine
 from bot.flows.state import ConvState, State
@@ -354,8 +354,8 @@ class ConversationService:
         outcome = StepOutcome(inbound_id=pending.id, participant_id=person.id, replies=step.replies)
         deleted = any(isinstance(e, DeleteData) for e in step.effects)
         opted_out = person.opted_out_at
-        # Messages are held only while the window is closed: only then can there be any.
-        returning = pending.person is not None and not window_open(person.last_inbound_at, now)
+        # Any message opens a new window (Twilio's view, whatever our clock said).
+        returning = pending.person is not None and pending.channel in HOLDING_CHANNELS
         for effect in step.effects:
             self._apply(session, effect, person, now, outcome)
         if not deleted:
