@@ -25,6 +25,9 @@ from bot.db.models import OutboundMessage
 from bot.settings import Settings
 
 WINDOW = timedelta(hours=24)
+#: How far Twilio's idea of the window's end may come before ours (clock skew, its own
+#: receipt time): a person who writes after that may have messages Twilio held (63016).
+TWILIO_CLOCK_SLACK = timedelta(hours=1)
 #: Channels with a window, where messages can be held.
 HOLDING_CHANNELS = frozenset({"whatsapp"})
 #: A message is not sent free-form in the window's last minute: it could arrive after it.
@@ -83,6 +86,15 @@ def window_open(last_inbound_at: datetime | None, now: datetime) -> bool:
     if last_inbound_at is None:
         return False
     return now < last_inbound_at + WINDOW - SAFETY_MARGIN
+
+
+def may_have_held(last_inbound_at: datetime | None, now: datetime) -> bool:
+    """Whether a person who last wrote at ``last_inbound_at`` can have held messages at
+    ``now``: once their window closed by our clock, or by Twilio's (``TWILIO_CLOCK_SLACK``
+    earlier: its 63016 wins over our clock)."""
+    if last_inbound_at is None:
+        return True
+    return now >= last_inbound_at + WINDOW - TWILIO_CLOCK_SLACK
 
 
 def decide(

@@ -34,7 +34,7 @@ from bot.db.models import (
     utcnow,
 )
 from bot.delivery import stats
-from bot.delivery.window import HOLDING_CHANNELS
+from bot.delivery.window import HOLDING_CHANNELS, may_have_held
 from bot.flows.machine import CrisisDetector
 from bot.flows.machine import Engine as FlowEngine
 from bot.flows.state import ConvState, State
@@ -354,8 +354,12 @@ class ConversationService:
         outcome = StepOutcome(inbound_id=pending.id, participant_id=person.id, replies=step.replies)
         deleted = any(isinstance(e, DeleteData) for e in step.effects)
         opted_out = person.opted_out_at
-        # Any message opens a new window (Twilio's view, whatever our clock said).
-        returning = pending.person is not None and pending.channel in HOLDING_CHANNELS
+        # Their message opens a new window: messages held while it was closed can go.
+        returning = (
+            pending.person is not None
+            and pending.channel in HOLDING_CHANNELS
+            and may_have_held(person.last_inbound_at, now)
+        )
         for effect in step.effects:
             self._apply(session, effect, person, now, outcome)
         if not deleted:

@@ -14,10 +14,12 @@ from bot.content import Content, load_content
 from bot.delivery import stats
 from bot.delivery.senders.whatsapp import WhatsAppSender, template_variable
 from bot.delivery.window import (
+    TWILIO_CLOCK_SLACK,
     WINDOW,
     WindowDecision,
     decide,
     held_messages,
+    may_have_held,
     templates_from_settings,
     window_open,
     window_start,
@@ -59,6 +61,13 @@ def test_the_window_is_24_hours_from_the_last_message() -> None:
     assert not window_open(START, START + WINDOW)
     assert not window_open(START, START + WINDOW - timedelta(seconds=30))  # safety margin
     assert not window_open(None, START)
+
+
+def test_held_messages_are_looked_for_only_near_or_after_the_window_end() -> None:
+    assert may_have_held(None, START)
+    assert not may_have_held(START, START + timedelta(hours=22))
+    assert may_have_held(START, START + WINDOW - TWILIO_CLOCK_SLACK)
+    assert may_have_held(START, START + timedelta(days=3))
 
 
 def test_decisions() -> None:
@@ -293,9 +302,9 @@ async def test_held_messages_to_reach_out_go_when_the_person_writes_again(
 async def test_a_message_twilio_held_inside_our_window_goes_when_the_person_writes(
     db: Engine, sender: WhatsAppSender, twilio_api: FakeTwilioApi, content: Content
 ) -> None:
-    """Twilio said 63016 although our clock had the window open: the person's next message
-    opens a new window whatever our clock says, so the message goes then."""
-    clock = FakeClock(START + timedelta(hours=1))
+    """Twilio said 63016 although our clock had the window open (near its end): the
+    person's next message opens a new window, so the message goes then."""
+    clock = FakeClock(START + WINDOW - timedelta(minutes=30))
     pid = add_person(db, "whatsapp", TO, last_inbound_at=START)
     [rid] = queue(
         db,
