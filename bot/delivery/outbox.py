@@ -188,10 +188,13 @@ class Outbox:
             "error": None,
             "next_attempt_at": now,
         }
+        receipted = bool(provider_id) and claim.channel in receipts.CHANNELS
         with self.db.begin() as connection:
+            if receipted:
+                receipts.lock_message(connection, provider_id or "")
             done = self._write(connection, claim, values)
-            if done and provider_id and claim.channel in receipts.CHANNELS:
-                receipts.apply_kept(connection, provider_id, now)
+            if done and receipted:
+                receipts.apply_kept(connection, provider_id or "", now)
         return done
 
     def retry(self, claim: Claim, at: datetime, error: str) -> bool:

@@ -15,18 +15,20 @@ often reports 63016 (outside the 24-hour window) only this way. So a ``sent`` ro
 Statuses only move forward from ``sent``: a replay, a late ``sent`` or a ``read`` after
 ``delivered`` changes nothing. A receipt can come before the dispatcher has recorded the
 send (the message's id is not known yet): it is kept in ``delivery_receipt`` and applied in
-the transaction that records the send (:func:`apply_kept`). Kept receipts that never match
+the transaction that records the send (:func:`apply_kept`; on PostgreSQL an advisory lock
+on the message id makes one of the two see the other). Kept receipts that never match
 (about an earlier part of a split message, whose id is not kept) go after a day.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, text, update
 
 from bot.db.models import DeliveryReceipt, OutboundMessage, Participant
 from bot.delivery.senders.base import Failure
@@ -46,6 +48,10 @@ _OUT: Table = OutboundMessage.__table__  # type: ignore[attr-defined]
 _PEOPLE: Table = Participant.__table__  # type: ignore[attr-defined]
 _RECEIPTS: Table = DeliveryReceipt.__table__  # type: ignore[attr-defined]
 _MARKS = {Failure.UNREACHABLE: "unreachable_at", Failure.OPTED_OUT: "opted_out_at"}
+#: The advisory locks of receipts: (this space, a hash of the message id); the two-key form
+#: keeps them apart from the per-person locks of ``bot.flows.service``.
+_LOCK_SPACE = 0x52435054  # "RCPT"
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:space, :key)")
 
 RECEIPTS = metrics.counter(
     "bot_delivery_receipts_total",
@@ -83,6 +89,15 @@ def parse(fields: Mapping[str, str]) -> Receipt | None:
     return Receipt(sid, status, int(code) if code.isdigit() else None)
 
 
+def lock_message(conn: Connection, provider_message_id: str) -> None:
+    """PostgreSQL: serialise the receipt of a message and the recording of its send, so
+    that one of them sees the other (SQLite serialises every write transaction already)."""
+    if conn.dialect.name == "postgresql":
+        digest = hashlib.sha256(provider_message_id.encode()).digest()
+        key = int.from_bytes(digest[:4], "big", signed=True)
+        conn.execute(_ADVISORY_LOCK, {"space": _LOCK_SPACE, "key": key})
+
+
 def record(db: Engine, receipt: Receipt, now: datetime) -> str:
     """Apply ``receipt`` to its message, or keep it until the message's send is recorded.
     Returns the outcome (a label of ``bot_delivery_receipts_total``)."""
@@ -90,6 +105,7 @@ def record(db: Engine, receipt: Receipt, now: datetime) -> str:
         outcome = "ignored"
     else:
         with db.begin() as conn:
+            lock_message(conn, receipt.provider_message_id)
             applied = _apply(conn, receipt, now)
             if applied is None:
                 conn.execute(delete(_RECEIPTS).where(_RECEIPTS.c.received_at < now - KEEP_FOR))
@@ -107,7 +123,8 @@ def record(db: Engine, receipt: Receipt, now: datetime) -> str:
 
 
 def apply_kept(conn: Connection, provider_message_id: str, now: datetime) -> None:
-    """Apply the receipts kept for a message whose send is being recorded on ``conn``."""
+    """Apply the receipts kept for a message whose send is being recorded on ``conn``
+    (call ``lock_message`` first, before the send is written)."""
     kept = conn.execute(
         select(_RECEIPTS.c.id, _RECEIPTS.c.status, _RECEIPTS.c.error_code)
         .where(_RECEIPTS.c.provider_message_id == provider_message_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -127,3 +128,29 @@ def test_receipts_that_never_match_go_after_a_day(db: Engine) -> None:
         left = session.exec(select(DeliveryReceipt.provider_message_id)).all()
     assert sorted(left) == ["SM" + "02" * 16, "SM" + "03" * 16]
     assert receipts.RECEIPTS.value(outcome="kept") == before + 3
+
+
+def test_a_receipt_that_races_the_recording_of_the_send_is_not_lost(db: Engine) -> None:
+    """The receipt comes while the dispatcher's transaction recording the send is open: it
+    waits for it (PostgreSQL: the message's advisory lock; SQLite: the write lock) and then
+    finds the message, instead of being kept for a send it would never see."""
+    pid = add_person(db, "whatsapp", TO)
+    [rid] = queue(db, "whatsapp", TO, ["hola"], participant_id=pid)
+    outcomes: list[str] = []
+    receiving = threading.Thread(
+        target=lambda: outcomes.append(record(db, Receipt(SID, "delivered"), START))
+    )
+    with db.begin() as connection:  # what Outbox.sent does, paused before its commit
+        receipts.lock_message(connection, SID)
+        connection.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id == rid)  # type: ignore[arg-type]
+            .values(status="sent", provider_message_id=SID)
+        )
+        receiving.start()
+        receiving.join(0.3)
+        assert receiving.is_alive()  # waiting for the send's transaction
+    receiving.join(10)
+    assert outcomes == ["delivered"]
+    assert row(db, rid).status == "delivered"
+    assert kept(db) == 0
