@@ -9,7 +9,8 @@
 3. starts the real service, ``python -m bot serve`` (SQLite, one process, the background
    loops in-process: the default), with fake Telegram and Twilio APIs on 127.0.0.1 for its
    replies, and drives it with the same load generator and the same kind of requests
-   (``--worker-process`` adds a run with the loops in one ``python -m bot worker`` process);
+   (``--worker-process`` adds runs, at saturation and at ``--rate``, with the loops in one
+   ``python -m bot worker`` process);
 4. runs the bare app and a fresh service once more at a fixed rate (``--rate``, 1,500 msg/s:
    the target) with ``bench/openloop.py``, an open-loop generator that charges every request
    from the moment it was due, so the p99 is the latency *at* that throughput;
@@ -453,6 +454,8 @@ def main() -> int:
             layouts.append((f"service at {args.rate:g}/s offered", "in-server", True))
         if args.worker_process:
             layouts.append(("service + worker process", "worker", False))
+            if args.rate:
+                layouts.append((f"service + worker at {args.rate:g}/s", "worker", True))
         if args.intake_only:
             layouts.append(("service, intake only", "none", False))
             if args.rate:
