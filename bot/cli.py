@@ -48,13 +48,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return handler(settings, args)
 
 
-SQLITE_WORKER_WARNING = (
-    "warning: on SQLite a separate worker competes with the server for the database's one "
-    "write lock, and the webhooks slow down (docs/benchmarks.md). Keep the loops in the "
-    "server (RUN_WORKERS_IN_SERVER=true, the default) or use PostgreSQL to scale out."
-)
-
-
 def _ensure_migrated(settings: Settings) -> bool:
     from bot.db.migrate import is_current, upgrade
 
@@ -137,8 +130,6 @@ def _worker(settings: Settings, _args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     if not _ensure_migrated(settings):
         return 1
-    if settings.is_sqlite:
-        print(SQLITE_WORKER_WARNING, file=sys.stderr, flush=True)
 
     async def run() -> None:
         runtime = build_runtime(settings)

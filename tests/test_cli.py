@@ -103,24 +103,3 @@ def test_serve_answers_on_the_simulator_and_stops_cleanly(env: dict[str, str]) -
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert f"{base}/simulator" in out
-
-
-def test_a_worker_on_sqlite_warns_that_it_slows_the_webhooks(env: dict[str, str]) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        started = process.stdout.readline()  # "worker running: …" once its loops started
-    finally:
-        process.send_signal(signal.SIGINT)
-        _out, err = process.communicate(timeout=30)
-    assert started.startswith("worker running:"), err
-    assert process.returncode == 0, err
-    assert "on SQLite a separate worker competes with the server" in err
-    assert "PostgreSQL" in err

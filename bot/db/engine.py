@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import create_engine
+
+from bot.db.sqlite_gate import ProcessGate
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
@@ -47,14 +52,10 @@ def _sqlite_engine(database_url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        if connection.get_execution_options().get(READ_ONLY):
-            connection.exec_driver_sql("BEGIN")  # a snapshot read: no write lock
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    _queue_writers(engine)
+    gate = None
+    if url.database and url.database != ":memory:":
+        gate = ProcessGate(Path(url.database))
+    _queue_writers(engine, gate)
     return engine
 
 
@@ -74,6 +75,8 @@ def read_only(engine: Engine) -> Connection:
 #: Execution option of a connection whose transactions go before the background loops'
 #: (the webhooks' intake: a platform is waiting for its answer).
 URGENT = "sqlite_urgent_writer"
+#: Key in a connection's ``info`` while it holds its turn (its gate passage, or None).
+_QUEUED = "_queued_writer"
 
 
 class _WriterQueue:
@@ -105,33 +108,60 @@ class _WriterQueue:
             self._cond.notify_all()
 
 
-def _queue_writers(engine: Engine) -> None:
+def _queue_writers(engine: Engine, gate: ProcessGate | None = None) -> None:
     """Transactions of one process (webhook intake, inbox loop, dashboard…) take turns in a
     queue before ``BEGIN IMMEDIATE``, instead of meeting SQLite's busy handler, which sleeps
     1, 2, 5 … 100 ms between tries and so starves a writer that keeps finding the database
-    busy. Connections with the ``URGENT`` execution option go first. Other processes are
-    still kept apart by SQLite's own lock."""
+    busy. Connections with the ``URGENT`` execution option go first. Between processes,
+    ``gate`` does the same (``bot.db.sqlite_gate``)."""
     queue = _WriterQueue()
 
-    def enter(connection: Any) -> None:
+    def begin(connection: Any) -> None:
         options = connection.get_execution_options()
         if options.get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")  # a snapshot read: no write lock
             return
         urgent = bool(options.get(URGENT))
         if queue.acquire(urgent, WRITER_QUEUE_TIMEOUT):
-            connection.info["_queued_writer"] = True
+            passage = gate.enter(urgent, WRITER_QUEUE_TIMEOUT) if gate is not None else None
+            connection.info[_QUEUED] = passage
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # only now: the database is ours
+
+    def leave_queues(info: dict[str, Any]) -> None:
+        if _QUEUED in info:
+            passage = info.pop(_QUEUED)
+            if gate is not None and passage is not None:
+                gate.leave(passage)
+            queue.release()
 
     def leave(connection: Any) -> None:
-        if connection.info.pop("_queued_writer", False):
-            queue.release()
+        leave_queues(connection.info)
+
+    def end(statement: str) -> Callable[[Any], None]:
+        def ended(connection: Any) -> None:
+            # SQLAlchemy announces a commit or rollback *before* running it; leaving the
+            # queues then would let the next writer's BEGIN IMMEDIATE meet the lock still
+            # held (SQLite's busy handler then sleeps 1 ms or more). So end the transaction
+            # here (SQLAlchemy's own call then finds none open), then leave.
+            dbapi_connection = connection.connection.dbapi_connection
+            if dbapi_connection is not None and dbapi_connection.in_transaction:
+                try:
+                    dbapi_connection.execute(statement)
+                except sqlite3.Error as err:  # still in the queue until the rollback
+                    raise OperationalError(statement, None, err) from err
+            leave(connection)
+
+        return ended
 
     def checked_in(_dbapi_connection: Any, record: Any) -> None:
         # A connection given back to the pool without commit or rollback (its transaction is
         # rolled back by the pool) leaves the queue too.
-        if record is not None and record.info.pop("_queued_writer", False):
-            queue.release()
+        if record is not None:
+            leave_queues(record.info)
 
-    event.listen(engine, "begin", enter, insert=True)  # before BEGIN IMMEDIATE
-    event.listen(engine, "commit", leave)
-    event.listen(engine, "rollback", leave)
+    # One listener queues and then begins: listeners of one event do not run in a dependable
+    # order (a separate BEGIN listener ran first, so writers met SQLite's busy handler).
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "commit", end("COMMIT"))
+    event.listen(engine, "rollback", end("ROLLBACK"))
     event.listen(engine.pool, "checkin", checked_in)

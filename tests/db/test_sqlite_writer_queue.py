@@ -8,7 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from bot.db.engine import URGENT, make_engine, read_only
 
@@ -17,6 +17,14 @@ def engine_at(tmp_path: Path) -> Engine:
     engine = make_engine(f"sqlite:///{tmp_path / 'queue.db'}")
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE log (id INTEGER PRIMARY KEY, who TEXT)")
+    return engine
+
+
+def impatient(engine: Engine) -> Engine:
+    """``engine`` with SQLite's busy timeout at 0: a writer that met the lock held would fail
+    at once ("database is locked") instead of sleeping in SQLite's busy handler."""
+    event.listen(engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA busy_timeout=0"))
+    engine.dispose()  # connections made before keep the engine's 30 s
     return engine
 
 
@@ -101,5 +109,20 @@ def test_a_read_only_connection_reads_while_a_writer_holds_the_database(tmp_path
         holder.join(10)
         assert read_while_held
         assert seen == ["before"]  # the snapshot before the holder's commit
+    finally:
+        engine.dispose()
+
+
+def test_a_writer_waits_for_its_turn_before_it_begins(tmp_path: Path) -> None:
+    """``BEGIN IMMEDIATE`` is issued only once the queue gives the turn: the writer behind
+    never meets the database locked (it used to, and slept in SQLite's busy handler)."""
+    engine = impatient(engine_at(tmp_path))
+    try:
+        holder = threading.Thread(target=write, args=(engine, "holder"), kwargs={"hold": 0.3})
+        holder.start()
+        time.sleep(0.05)
+        write(engine, "next")  # with the turn taken after BEGIN: "database is locked"
+        holder.join(10)
+        assert order(engine) == ["holder", "next"]
     finally:
         engine.dispose()
