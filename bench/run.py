@@ -9,8 +9,8 @@
 3. starts the real service, ``python -m bot serve`` (SQLite, one process, the background
    loops in-process: the default), with fake Telegram and Twilio APIs on 127.0.0.1 for its
    replies, and drives it with the same load generator and the same kind of requests
-   (``--worker-process`` adds runs, at saturation and at ``--rate``, with the loops in one
-   ``python -m bot worker`` process);
+   and once more with the loops in one ``python -m bot worker`` process beside it, at
+   saturation and at ``--rate`` (``--no-worker-process`` skips those runs);
 4. runs the bare app and a fresh service once more at a fixed rate (``--rate``, 1,500 msg/s:
    the target) with ``bench/openloop.py``, an open-loop generator that charges every request
    from the moment it was due, so the p99 is the latency *at* that throughput;
@@ -383,8 +383,10 @@ def main() -> int:
     )
     parser.add_argument(
         "--worker-process",
-        action="store_true",
-        help="also measure the service with its loops in a python -m bot worker process",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure the service with its loops in a python -m bot worker process "
+        "(on by default)",
     )
     parser.add_argument(
         "--intake-only",
