@@ -205,6 +205,11 @@ def main() -> int:
     )
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (load)")
     parser.add_argument("--people", type=int, default=16_000, help="people in the load")
+    parser.add_argument(
+        "--worker-process",
+        action="store_true",
+        help="run the background loops in a python -m bot worker process beside the server",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
     ensure_wrk()
@@ -238,13 +243,16 @@ def main() -> int:
             TWILIO_WHATSAPP_FROM="whatsapp:+14155238886",
             TWILIO_API_BASE_URL=twilio.url,
             PUBLIC_BASE_URL=base,
-            RUN_WORKERS_IN_SERVER="true",
+            RUN_WORKERS_IN_SERVER="false" if args.worker_process else "true",
             LOG_LEVEL="WARNING",
         )
         python = sys.executable
         subprocess.run([python, "-m", "bot", "migrate"], cwd=ROOT, env=env, check=True,
                        capture_output=True)  # fmt: skip
         server = start([python, "-m", "bot", "serve", "--port", str(port)], env, work / "serve.log")
+        worker = None
+        if args.worker_process:
+            worker = start([python, "-m", "bot", "worker"], env, work / "worker.log")
         psychologist = Psychologist(base, api)
         try:
             wait_ready(f"{base}/readyz")
@@ -272,10 +280,13 @@ def main() -> int:
         finally:
             psychologist.done.set()
             stop(server)
+            if worker is not None:
+                stop(worker)
     rate = load.get("requests", 0) / max(1e-9, load.get("duration_us", 1) / 1e6)  # type: ignore[operator]
+    layout = "loops in a worker process" if args.worker_process else "loops in the server"
     print(
-        f"escalation latency: webhook POST of a risky message → alert sendMessage at the fake "
-        f"Bot API; {args.probes} probes per phase, one every {args.interval:g} s"
+        f"escalation latency ({layout}): webhook POST of a risky message → alert sendMessage "
+        f"at the fake Bot API; {args.probes} probes per phase, one every {args.interval:g} s"
     )
     print(f"{'phase':<28}{'alerts':>7}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}{'missing':>9}")
     for row in rows:

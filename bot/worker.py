@@ -196,6 +196,8 @@ def escalation_loop(runtime: Runtime, workers: Workers) -> Loop:
 
 
 CRISIS_LANE = "crisis-lane"
+#: Seconds between two looks of an idle crisis lane for messages with crisis words.
+CRISIS_LANE_POLL = 0.05
 
 
 def crisis_lane_loop(runtime: Runtime, workers: Workers) -> Loop:
@@ -210,8 +212,10 @@ def crisis_lane_loop(runtime: Runtime, workers: Workers) -> Loop:
             workers.wake("outbox")
         return len(outcomes)
 
-    # Woken by the webhooks on crisis words (``bot.web.webhooks``); polls for the rest.
-    return Loop(CRISIS_LANE, tick, idle_interval=0.2, gives_way=False)
+    # Woken by the webhooks of its own process on crisis words (``bot.web.webhooks``); in a
+    # worker process, or for another process's webhooks, its poll (a read of an index, no
+    # write lock) is what finds them: often.
+    return Loop(CRISIS_LANE, tick, idle_interval=CRISIS_LANE_POLL, gives_way=False)
 
 
 def build_workers(runtime: Runtime) -> Workers:
