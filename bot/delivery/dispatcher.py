@@ -34,6 +34,7 @@ from bot.crypto import Cipher, InvalidToken
 from bot.db.models import utcnow
 from bot.delivery import stats
 from bot.delivery.outbox import LEASE, UNORDERED_PURPOSES, URGENT_PURPOSES, Claim, Outbox
+from bot.delivery.person_marks import marks_person
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.senders import Failure, Outgoing, Sender, SendError, build_senders
 from bot.flows.types import Choice
@@ -56,8 +57,6 @@ BATCH_UNDER_PRESSURE = 8
 HORIZON = 2.0
 #: How often rows waiting for an unconfigured channel are looked for.
 STRAY_CHECK = timedelta(seconds=60)
-
-_MARKS = {Failure.UNREACHABLE: "unreachable_at", Failure.OPTED_OUT: "opted_out_at"}
 
 
 class Dispatcher:
@@ -222,9 +221,9 @@ class Dispatcher:
             stats.held(channel, claim.purpose)
             log.warning("message held: outside the WhatsApp 24-hour window", extra=extra)
         else:
-            mark = _MARKS.get(err.failure)
-            await asyncio.to_thread(self.outbox.fail, claim, err.error, now, mark=mark)
-            stats.outcome(channel, err.failure.value if mark else "failed")
+            marked = marks_person(err.failure)
+            await asyncio.to_thread(self.outbox.fail, claim, err.error, now, failure=err.failure)
+            stats.outcome(channel, err.failure.value if marked else "failed")
             log.warning("message failed", extra={**extra, "failure": err.failure.value})
 
     async def _give_up(self, claim: Claim, reason: str) -> None:

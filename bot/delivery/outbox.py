@@ -26,6 +26,8 @@ from sqlalchemy import Engine, Table, bindparam, case, exists, or_, select, true
 from bot.db.engine import read_only
 from bot.db.models import OutboundMessage, Participant
 from bot.delivery import receipts
+from bot.delivery.person_marks import mark_person
+from bot.delivery.senders.base import Failure
 from bot.delivery.window import RELEASED_ON_RETURN, window_start
 
 LEASE = timedelta(seconds=120)
@@ -203,19 +205,16 @@ class Outbox:
     def hold(self, claim: Claim, error: str, now: datetime) -> bool:
         return self._fenced(claim, status="held", error=error[:500], next_attempt_at=now)
 
-    def fail(self, claim: Claim, error: str, now: datetime, *, mark: str | None = None) -> bool:
-        """Fail the row; ``mark`` (``unreachable_at`` or ``opted_out_at``) is set on the
-        person in the same transaction."""
+    def fail(
+        self, claim: Claim, error: str, now: datetime, *, failure: Failure | None = None
+    ) -> bool:
+        """Fail the row; what ``failure`` says about the person (unreachable, opted out) is
+        recorded on them in the same transaction (``bot.delivery.person_marks``)."""
         values = {"status": "failed", "error": error[:500], "next_attempt_at": now}
         with self.db.begin() as connection:
             done = self._write(connection, claim, values)
-            if done and mark is not None and claim.participant_id is not None:
-                column = _PEOPLE.c[mark]
-                connection.execute(
-                    update(_PEOPLE)
-                    .where(_PEOPLE.c.id == claim.participant_id, column.is_(None))
-                    .values({mark: now})
-                )
+            if done:
+                mark_person(connection, claim.participant_id, failure, now)
         return done
 
     def waiting_channels(self, exclude: Collection[str]) -> list[str]:

@@ -30,7 +30,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, text, update
 
-from bot.db.models import DeliveryReceipt, OutboundMessage, Participant
+from bot.db.models import DeliveryReceipt, OutboundMessage
+from bot.delivery.person_marks import mark_person, marks_person
 from bot.delivery.senders.base import Failure
 from bot.delivery.twilio_errors import failure_for_code
 from bot.observability import metrics
@@ -45,9 +46,7 @@ KEEP_FOR = timedelta(days=1)
 MAX_ID = 64
 
 _OUT: Table = OutboundMessage.__table__  # type: ignore[attr-defined]
-_PEOPLE: Table = Participant.__table__  # type: ignore[attr-defined]
 _RECEIPTS: Table = DeliveryReceipt.__table__  # type: ignore[attr-defined]
-_MARKS = {Failure.UNREACHABLE: "unreachable_at", Failure.OPTED_OUT: "opted_out_at"}
 #: The advisory locks of receipts: (this space, a hash of the message id); the two-key form
 #: keeps them apart from the per-person locks of ``bot.flows.service``.
 _LOCK_SPACE = 0x52435054  # "RCPT"
@@ -156,16 +155,8 @@ def _apply(conn: Connection, receipt: Receipt, now: datetime) -> str | None:
         return "held" if _move(conn, row_id, status="held", error=error) else "ignored"
     if not _move(conn, row_id, status="failed", error=error):
         return "ignored"
-    mark = _MARKS.get(failure) if failure is not None else None
-    if mark is not None and participant_id is not None:
-        column = _PEOPLE.c[mark]
-        conn.execute(
-            update(_PEOPLE)
-            .where(_PEOPLE.c.id == participant_id, column.is_(None))
-            .values({mark: now})
-        )
-        return str(failure)
-    return "failed"
+    mark_person(conn, participant_id, failure, now)
+    return str(failure) if marks_person(failure) and participant_id is not None else "failed"
 
 
 def _move(conn: Connection, row_id: int, **values: Any) -> bool:
