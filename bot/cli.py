@@ -150,8 +150,8 @@ def _worker(settings: Settings, _args: argparse.Namespace) -> int:
 
 def _validate_config(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.content import ContentError, load_content
-    from bot.escalation.crisis import cached_lexicon
-    from bot.escalation.lexicon import LexiconError
+    from bot.escalation.crisis import cached_detector
+    from bot.escalation.detection import ConceptError, LexiconError, ModelError
 
     try:
         content = load_content(settings.config_dir)
@@ -159,8 +159,8 @@ def _validate_config(settings: Settings, _args: argparse.Namespace) -> int:
         print(f"config error: {exc}", file=sys.stderr)
         return 1
     try:
-        cached_lexicon(settings.config_dir / "crisis")
-    except LexiconError as exc:
+        cached_detector(settings.config_dir / "crisis")
+    except (LexiconError, ConceptError, ModelError) as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 1
     from bot.escalation.context import check_setup  # the on-call roster (ONCALL_FILE)

@@ -5,20 +5,21 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from bot.escalation.detection import Lexicon, detect, load_lexicon
+from bot.escalation.detection import Assessment, Detector, Outcome, load_detector
 from bot.flows.machine import CrisisDetector, CrisisMatch
 
 
 @lru_cache(maxsize=8)
-def _lexicon(directory: Path, _stamp: tuple[tuple[str, int], ...]) -> Lexicon:
-    return load_lexicon(directory)
+def _detector(directory: Path, _stamp: tuple[tuple[str, int], ...]) -> Detector:
+    return load_detector(directory)
 
 
-def cached_lexicon(directory: Path) -> Lexicon:
-    """Compiling the lexicon takes a moment: reuse it while its files are unchanged."""
+def cached_detector(directory: Path) -> Detector:
+    """Loading the detector takes a moment: reuse it while its files are unchanged."""
     directory = directory.resolve()
-    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in directory.glob("*.yaml")))
-    return _lexicon(directory, stamp)
+    files = [*directory.glob("*.yaml"), *directory.glob("*.json")]
+    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in files))
+    return _detector(directory, stamp)
 
 
 #: Results remembered per text: a message is checked at the webhook (to wake the crisis
@@ -29,22 +30,25 @@ REMEMBERED_LENGTH = 500
 
 
 def crisis_detector(directory: Path) -> CrisisDetector:
-    lexicon = cached_lexicon(directory)
-    remembered = lru_cache(maxsize=REMEMBERED_TEXTS)(lambda text: _detect(text, lexicon))
+    detector = cached_detector(directory)
+    remembered = lru_cache(maxsize=REMEMBERED_TEXTS)(lambda text: _detect(text, detector))
 
     def detect_crisis(text: str) -> CrisisMatch | None:
-        return remembered(text) if len(text) <= REMEMBERED_LENGTH else _detect(text, lexicon)
+        return remembered(text) if len(text) <= REMEMBERED_LENGTH else _detect(text, detector)
 
     return detect_crisis
 
 
-def _detect(text: str, lexicon: Lexicon) -> CrisisMatch | None:
-    found = detect(text, lexicon)
-    if found is None:
+def _detect(text: str, detector: Detector) -> CrisisMatch | None:
+    found: Assessment = detector.assess(text)
+    if found.outcome is not Outcome.CRISIS:
         return None
     return CrisisMatch(
         category=found.category,
-        priority=str(found.priority),
-        pattern_id=found.pattern_id,
-        matched=found.matched,
+        priority="imminent" if found.category in _IMMINENT else "high",
+        pattern_id=found.rule.removeprefix("lexicon:"),
+        matched=found.matched or text[:200],
     )
+
+
+_IMMINENT = frozenset({"suicidal_intent", "method_seeking", "third_party_emergency"})

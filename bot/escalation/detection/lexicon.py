@@ -1,26 +1,19 @@
-"""The crisis lexicon: text normalisation, the schema of ``config/crisis/*.yaml``, compilation.
+"""The crisis lexicon: the schema of ``config/crisis/<language>.yaml`` and its compilation.
 
 Everything expensive happens here, once, at load: phrases are expanded, normalised with the
-same function that normalises messages and compiled into one regular expression per language
-(a character trie over the first word-unit of every phrase, so the engine dispatches on the
-first letter, with the rest of each phrase as a sub-pattern), plus one per pattern to tell
-which matched, and one for all idioms. ``bot.escalation.detection`` only runs those.
+same function that normalises messages (``normalize``) and compiled into one regular
+expression per language (a character trie over the first word-unit of every phrase, so the
+engine dispatches on the first letter, with the rest of each phrase as a sub-pattern), plus
+one per pattern to tell which matched, and one for all idioms.
+``bot.escalation.detection.lexicon_match`` only runs those.
 
-Normalised text is lowercase ASCII words separated by single spaces. To absorb the spelling
-people actually use, each word is canonicalised: accents stripped, repeated letters collapsed
-to one ("moriiir", "kill" -> "morir", "kil"), a leading "h" dropped, "z" -> "s", "v" -> "b",
-"c" before e/i -> "s", "k" before e/i and a bare "q" -> "qu" ("kiero", "qiero" -> "quiero"),
-and common chat shorthand expanded ("q" -> "que", "xq" -> "porque", "im" -> "i am",
-"dont" -> "do not"). Phrases in the config are written in ordinary spelling and pass through
-the same function, so the two always agree. Raw ``regexes`` cannot be normalised that way;
-they must be written in canonical form and the schema rejects those that visibly are not.
+Raw ``regexes`` cannot be normalised like phrases; they must be written in canonical form
+and the schema rejects those that visibly are not.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,179 +22,19 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from bot.escalation.detection.normalize import canonical_word, normalize
 from bot.instruments.schema import Priority
 
 MAX_VARIANTS_PER_PHRASE = 4096  # per word-unit of a phrase, after {…} expansion
 DEFAULT_GAP_WORDS = 3  # "..." ; "...N" allows 1 <= N <= 9
 
 
+#: Languages with a lexicon file, ``<language>.yaml``; other files there are not lexicons.
+LEXICON_LANGUAGES = ("es", "en")
+
+
 class LexiconError(ValueError):
     """A crisis lexicon file is missing, unreadable or invalid."""
-
-
-# --------------------------------------------------------------------------- normalisation
-
-# A token is a run of letters/digits (with combining accents and inner apostrophes), or one
-# of the few emoji that carry meaning for self-harm; every other character is a separator.
-_EMOJI_WORDS: dict[str, str] = {
-    "\U0001f52a": "emojiknife",
-    "\U0001fa78": "emojiblood",
-    "\U0001f48a": "emojipill",
-    "\U0001faa2": "emojirope",
-    "\u26b0": "emojicoffin",
-    "\U0001faa6": "emojigrave",
-    "\U0001f52b": "emojigun",
-}
-_TOKEN_RE = re.compile(
-    r"(?:[^\W_]|[\u0300-\u036f'\u2019])+|[" + "".join(_EMOJI_WORDS) + "]",
-)
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-_RUNS = re.compile(r"([a-z])\1+")
-_BARE_Q = re.compile(r"q(?!u)")
-_LEET = str.maketrans("4310567", "aeiosgt")
-_HAS_LETTER_AND_DIGIT = re.compile(r"(?=.*[a-z])(?=.*[0-9])")
-
-# Chat shorthand, keyed by the accent-stripped, run-collapsed token.
-_SHORTHAND: dict[str, str] = {
-    # Spanish
-    "q": "que",
-    "k": "que",
-    "ke": "que",
-    "qe": "que",
-    "xq": "porque",
-    "xk": "porque",
-    "pq": "porque",
-    "porq": "porque",
-    "x": "por",
-    "d": "de",
-    "m": "me",
-    "t": "te",
-    "tb": "tambien",
-    "tmb": "tambien",
-    "ps": "pues",
-    "pe": "pues",
-    "pa": "para",
-    "toy": "estoy",
-    "bn": "bien",
-    "nd": "nada",
-    # English
-    "u": "you",
-    "ur": "your",
-    "r": "are",
-    "im": "i am",
-    "ima": "i am going to",
-    "gona": "going to",
-    "wana": "want to",
-    "dont": "do not",
-    "doesnt": "does not",
-    "didnt": "did not",
-    "cant": "can not",
-    "canot": "can not",
-    "wont": "will not",
-    "wouldnt": "would not",
-    "couldnt": "could not",
-    "shouldnt": "should not",
-    "isnt": "is not",
-    "arent": "are not",
-    "wasnt": "was not",
-    "werent": "were not",
-    "aint": "am not",
-    "ive": "i have",
-    "id": "i would",
-    "youre": "you are",
-    "theyre": "they are",
-    "shes": "she is",
-    "thats": "that is",
-    "whats": "what is",
-    "rn": "right now",
-    "tn": "tonight",
-    "tonite": "tonight",
-}
-
-
-_ZV = str.maketrans("zv", "sb")
-
-
-def _collapse_runs(word: str) -> str:
-    return _RUNS.sub(r"\1", word) if _RUNS.search(word) else word
-
-
-def _canonical_collapsed(word: str) -> str:
-    """``_canonical_word`` of a word that has no repeated letters (the hot path).
-
-    Plain string operations where they suffice: this runs for every new token.
-    """
-    if len(word) > 1 and word[0] == "h":
-        word = word[1:]
-    before = word
-    if "z" in word or "v" in word:
-        word = word.translate(_ZV)
-    if "c" in word:
-        word = word.replace("ce", "se").replace("ci", "si")
-    if "k" in word:
-        word = word.replace("ke", "que").replace("ki", "qui")
-    if "q" in word and word.count("q") != word.count("qu"):
-        word = _BARE_Q.sub("qu", word)
-    return word if word is before else _collapse_runs(word)
-
-
-def _canonical_word(word: str) -> str:
-    """Spelling-tolerant form of one lowercase ASCII word."""
-    return _canonical_collapsed(_collapse_runs(word))
-
-
-_SHORTHAND_CANONICAL: dict[str, str] = {
-    key: " ".join(_canonical_word(word) for word in value.split())
-    for key, value in _SHORTHAND.items()
-}
-
-
-def _ascii_word(raw: str) -> str:
-    """Lowercase ASCII letters and digits of a token (accents stripped, rest dropped)."""
-    if raw.isascii():
-        lowered = raw.lower()
-        return lowered if lowered.isalpha() else _NON_WORD.sub("", lowered)
-    folded = unicodedata.normalize("NFKD", raw.casefold())
-    return _NON_WORD.sub("", folded.encode("ascii", "ignore").decode("ascii"))
-
-
-@functools.lru_cache(maxsize=65536)
-def normalize_token(raw: str) -> str:
-    """The normalised form of one token: zero, one or several space-separated words."""
-    emoji = _EMOJI_WORDS.get(raw)
-    if emoji is not None:
-        return _canonical_word(emoji)
-    word = _ascii_word(raw)
-    if not word:
-        return ""
-    if not word.isalpha() and _HAS_LETTER_AND_DIGIT.match(word):
-        word = word.translate(_LEET)
-    collapsed = _collapse_runs(word)
-    shorthand = _SHORTHAND_CANONICAL.get(collapsed)
-    return shorthand if shorthand is not None else _canonical_collapsed(collapsed)
-
-
-def iter_tokens(text: str) -> Iterable[re.Match[str]]:
-    """Tokens of ``text`` in order; ``normalize_token`` of each may be empty."""
-    return _TOKEN_RE.finditer(text)
-
-
-@functools.lru_cache(maxsize=65536)
-def _normalize_chunk(chunk: str) -> str:
-    if chunk.isascii() and chunk.isalnum():  # one token: skip the tokeniser
-        return normalize_token(chunk)
-    parts = [normalize_token(match.group()) for match in _TOKEN_RE.finditer(chunk)]
-    return " ".join(part for part in parts if part)
-
-
-def normalize(text: str) -> str:
-    """Lowercase ASCII words separated by single spaces; see the module docstring.
-
-    Tokens never contain whitespace, so the text is split on whitespace (fast, in C) and
-    each chunk's normalisation is cached: chat vocabulary repeats a lot.
-    """
-    parts = [_normalize_chunk(chunk) for chunk in text.split()]
-    return " ".join(part for part in parts if part)
 
 
 # --------------------------------------------------------------------------- schema
@@ -272,7 +105,7 @@ class LexiconFile(_Strict):
     """One ``config/crisis/<language>.yaml`` file."""
 
     version: Literal[1]
-    language: Literal["es", "en"]
+    language: Literal["es", "en"]  # LEXICON_LANGUAGES
     status: str = Field(min_length=1)
     categories: dict[str, CategorySpec] = Field(min_length=1)
     groups: dict[str, list[str]] = Field(default_factory=dict)
@@ -500,10 +333,10 @@ def check_regex(raw: str) -> None:
     if re.search(r"[^\x20-\x7e]|[A-Z]", _REGEX_SYNTAX.sub("", raw)):
         raise ValueError(f"regex {raw!r}: literals must be lowercase ASCII")
     for run in re.findall(r"[a-z]+", _REGEX_SYNTAX.sub(" ", raw)):
-        if run != _canonical_word("x" + run)[1:] and run != _canonical_word(run):
+        if run != canonical_word("x" + run)[1:] and run != canonical_word(run):
             raise ValueError(
                 f"regex {raw!r}: literal {run!r} is not in normalised form "
-                f"(expected {_canonical_word(run)!r}); see normalize()"
+                f"(expected {canonical_word(run)!r}); see normalize()"
             )
 
 
@@ -668,7 +501,7 @@ def _check_categories_agree(specs: Sequence[LexiconFile]) -> None:
 
 def load_lexicon(directory: Path) -> Lexicon:
     """Read, validate and compile every ``<language>.yaml`` in ``directory``."""
-    paths = sorted(Path(directory).glob("*.yaml"))
+    paths = sorted(p for p in Path(directory).glob("*.yaml") if p.stem in LEXICON_LANGUAGES)
     if not paths:
         raise LexiconError(f"{directory}: no crisis lexicon files (*.yaml)")
     specs = [_read(path) for path in paths]

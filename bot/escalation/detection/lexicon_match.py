@@ -1,4 +1,4 @@
-"""Free-text crisis detection, run on every inbound message in every conversation state.
+"""The curated crisis lexicon run over a message: which certain phrase it holds, if any.
 
 ``detect(text, lexicon)`` normalises the first ``MAX_SCAN_CHARS`` characters once, runs one
 precompiled regex per language over them (every language, whatever the conversation's
@@ -15,29 +15,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.escalation.lexicon import (
+from bot.escalation.detection.lexicon import (
     CompiledLanguage,
     CompiledNegation,
     CompiledPattern,
     Lexicon,
-    LexiconError,
-    iter_tokens,
-    load_lexicon,
-    normalize,
-    normalize_token,
     padded,
 )
+from bot.escalation.detection.normalize import iter_tokens, normalize, normalize_token
 from bot.instruments.schema import Priority
 
-__all__ = [
-    "MAX_SCAN_CHARS",
-    "Detection",
-    "Lexicon",
-    "LexiconError",
-    "detect",
-    "load_lexicon",
-    "normalize",
-]
+__all__ = ["MAX_SCAN_CHARS", "Detection", "detect"]
 
 MAX_SCAN_CHARS = 4000
 _TOP_RANK = max(priority.rank for priority in Priority)
