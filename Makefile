@@ -41,6 +41,7 @@ format: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/escalation_latency.py
+	$(PY) bench/detection.py
 
 validate: $(VENV)/.installed-run
 	$(PY) -m bot validate-config
