@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.escalation.detection import detect
-from bot.escalation.lexicon import LexiconError, expand_phrase, load_lexicon
+from bot.escalation.detection.lexicon import LexiconError, expand_phrase, load_lexicon
+from bot.escalation.detection.lexicon_match import detect
 from bot.instruments.schema import Priority
 
-CONFIG = Path(__file__).resolve().parents[2] / "config" / "crisis"
+CONFIG = Path(__file__).resolve().parents[3] / "config" / "crisis"
 
 MINIMAL: dict[str, Any] = {
     "version": 1,
