@@ -15,7 +15,8 @@ from sqlmodel import Field, SQLModel
 
 from bot.db.models import json_col, ts
 
-ROLES: tuple[str, ...] = ("psychologist", "admin")
+#: Least to most rights: a supervisor also changes who is on call (``/dashboard/oncall``).
+ROLES: tuple[str, ...] = ("psychologist", "supervisor", "admin")
 
 
 class DashboardUser(SQLModel, table=True):
@@ -37,6 +38,11 @@ class DashboardUser(SQLModel, table=True):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_supervisor(self) -> bool:
+        """Supervisors and admins may change who is on call."""
+        return self.role in ("supervisor", "admin")
 
 
 class DashboardSession(SQLModel, table=True):

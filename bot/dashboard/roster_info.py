@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from bot.escalation import coverage
 from bot.escalation.models import PRIORITIES, CaseNotification
 from bot.escalation.roster import Roster, RosterError
+from bot.oncall import changes
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -96,14 +97,13 @@ def _changes(roster: Roster, start: datetime, end: datetime) -> list[datetime]:
             begin = datetime.combine(day, shift.start, tzinfo=zone)
             points.update({begin, begin + shift.duration()})
         day += timedelta(days=1)
-    for override in roster.data.overrides:
-        points.update({override.start.replace(tzinfo=zone), override.end.replace(tzinfo=zone)})
+    points.update(roster.boundaries())
     return sorted(p for p in points if start < p <= end)
 
 
 def next_shift(roster: Roster, now: datetime) -> Shift | None:
     """The next change of who is on call within a week, and until when it lasts."""
-    if roster.always_on_call:
+    if roster.always_on_call and not roster.boundaries():
         return None
     current = roster.on_call(now).everyone
     points = _changes(roster, now, now + HORIZON)
@@ -127,8 +127,10 @@ def _chain_text(roster: Roster) -> dict[str, list[str]]:
 
 
 def load(runtime: Runtime) -> Roster:
-    """The roster escalation is using (the last valid version of the file)."""
-    return runtime.escalation.roster_source.require()
+    """The roster escalation is using (the last valid version of the file, with the on-call
+    changes stored in the database)."""
+    esc = runtime.escalation
+    return changes.adjusted(esc.roster_source.require(), esc.db, esc.clock())
 
 
 def overview(runtime: Runtime, now: datetime) -> RosterOverview:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends
 
 from bot.dashboard.auth import csrf_guard
 from bot.dashboard.auth import router as auth_router
-from bot.dashboard.views import cases, queue, reports, roster, static, users
+from bot.dashboard.views import cases, oncall, queue, reports, roster, static, users
 
 PREFIX = "/dashboard"
 PARTS: tuple[APIRouter, ...] = (
@@ -16,6 +16,7 @@ PARTS: tuple[APIRouter, ...] = (
     queue.router,
     cases.router,
     roster.router,
+    oncall.router,
     reports.router,
     users.router,
 )

@@ -22,6 +22,7 @@ from bot.escalation import coverage
 from bot.escalation.coverage import RosterSource
 from bot.escalation.roster import Roster, RosterError, load_roster
 from bot.escalation.texts import StaffTexts, load_staff_texts
+from bot.oncall import changes
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,10 @@ class Escalation:
 
     @property
     def roster(self) -> Roster | None:
-        return self.roster_source.current()
+        """The file's last valid roster with the on-call changes stored in the database
+        (read on every call, so a change made by any process holds at once)."""
+        base = self.roster_source.current()
+        return None if base is None else changes.adjusted(base, self.db, self.clock())
 
 
 def alert_channels(settings: Settings) -> frozenset[str]:

@@ -27,8 +27,9 @@ class Gap:
 
 
 def gaps(roster: Roster, start: datetime, end: datetime) -> list[Gap]:
-    """Stretches of ``[start, end)`` with no primary on call (overrides included)."""
-    if roster.always_on_call:
+    """Stretches of ``[start, end)`` with no primary on call (overrides and run-time changes
+    included)."""
+    if roster.always_on_call and not roster.boundaries():
         return []
     zone = roster.zone
     points = {start, end}
@@ -39,8 +40,7 @@ def gaps(roster: Roster, start: datetime, end: datetime) -> list[Gap]:
                 begin = datetime.combine(day, shift.start, tzinfo=zone)
                 points.update({begin, begin + shift.duration()})
         day += timedelta(days=1)
-    for override in roster.data.overrides:
-        points.update({override.start.replace(tzinfo=zone), override.end.replace(tzinfo=zone)})
+    points.update(roster.boundaries())
     ordered = sorted(p for p in points if start <= p <= end)
     found: list[Gap] = []
     for a, b in itertools.pairwise(ordered):

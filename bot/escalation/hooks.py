@@ -49,7 +49,8 @@ class EscalationHooks:
     # --- staff -------------------------------------------------------------------------------
 
     def _staff_hashes(self) -> dict[str, str]:
-        roster = self.esc.roster
+        # Who is staff depends on the file only (on-call changes move roles, not people).
+        roster = self.esc.roster_source.current()
         if roster is None:
             return {}
         if self._hashes is None or self._hashes[0] is not roster:
@@ -64,7 +65,7 @@ class EscalationHooks:
         if inbound.channel != "telegram":
             return None
         pid = self._staff_hashes().get(inbound.sender_hash)
-        roster = self.esc.roster
+        roster = self.esc.roster_source.current()
         return roster.get(pid) if roster is not None and pid else None
 
     def is_staff(self, channel: str, sender_hash: str, payload: str | None) -> bool:

@@ -317,6 +317,15 @@ class Roster:
         )
         return OnCall(primary, backup, supervisor)
 
+    def boundaries(self) -> list[datetime]:
+        """Instants (aware) where a dated change begins or ends: the file's overrides here;
+        changes made at run time too (``bot.oncall.changes.AdjustedRoster``)."""
+        return [
+            moment.replace(tzinfo=self.zone)
+            for override in self.data.overrides
+            for moment in (override.start, override.end)
+        ]
+
     def _shifts_at(self, local: datetime) -> Iterable[Shift]:
         for shift in self.data.shifts:
             for start_day in (local.date(), local.date() - timedelta(days=1)):

@@ -3,9 +3,11 @@
 Messages from a Telegram chat listed in the roster never reach the conversation engine: the
 inbox step hands them here, in the step's own transaction. Commands: ``/cases``, ``/ack N``,
 ``/resolve N [outcome] [note]``, ``/reply N text`` (Spanish aliases ``/casos``,
-``/atender``, ``/cerrar``, ``/responder``); buttons ``case:ack:N``, ``case:res:N`` (asks for
-the outcome with buttons) and ``case:res:N:<outcome>``. Each action goes through
-:mod:`bot.escalation.service`, which checks the psychologist against the roster again.
+``/atender``, ``/cerrar``, ``/responder``), and the on-call commands of
+:mod:`bot.oncall.telegram` (``/oncall``, ``/cover``, ``/away``, ``/undo``); buttons
+``case:ack:N``, ``case:res:N`` (asks for the outcome with buttons) and
+``case:res:N:<outcome>``. Each action goes through :mod:`bot.escalation.service`, which
+checks the psychologist against the roster again.
 
 A button press or a case command from a chat that is not on the roster is refused and
 audited, and never reaches the engine either.
@@ -27,6 +29,8 @@ from bot.escalation.models import OPEN_STATUSES, OUTCOMES, PRIORITY_RANK, Case
 from bot.escalation.roster import PsychologistEntry
 from bot.escalation.service import ActionResult
 from bot.escalation.texts import StaffCatalog
+from bot.oncall import telegram as oncall_commands
+from bot.oncall.telegram import OnCallDesk
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +119,9 @@ class StaffDesk:
         command = parse(inbound.text or "", inbound.payload, catalog)
         if who is None:
             return self._refuse(session, inbound, command, catalog, now)
+        if not inbound.payload and oncall_commands.command_of(inbound.text):
+            text = OnCallDesk(self.esc).run(session, who, inbound.text or "", catalog)
+            return [self._reply(session, inbound, text, [], now)]
         texts = self._run(session, who, command, catalog)
         return [self._reply(session, inbound, text, choices, now) for text, choices in texts]
 

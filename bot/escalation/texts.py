@@ -40,6 +40,22 @@ REQUIRED_TEXT: tuple[str, ...] = (
     "case_line",
     "relay",
     "to_person",
+    "oncall_usage",
+    "oncall_added",
+    "oncall_gap",
+    "oncall_undone",
+    "oncall_nothing",
+    "oncall_not_supervisor",
+    "oncall_now",
+    "oncall_gaps",
+    "oncall_no_gaps",
+    "oncall_change_line",
+    "oncall_refused",
+    "oncall_text_cover",
+    "oncall_text_primary",
+    "oncall_text_away",
+    "oncall_error_invalid",
+    "oncall_error_no_roster",
 )
 
 
