@@ -13,7 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from bot.db.models import utcnow
+from bot.escalation.service import PSYCHOLOGIST_MESSAGE
 from bot.flows import Inbound
+from bot.web import sim_inbox
 from bot.web.deps import RuntimeDep
 
 router = APIRouter()
@@ -51,6 +53,44 @@ def root() -> RedirectResponse:
 @router.get("/simulator", response_class=HTMLResponse)
 def page() -> str:
     return PAGE
+
+
+class SimInbox(BaseModel):
+    conversation: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class SimDelivered(BaseModel):
+    #: ``psychologist``: written by a psychologist (dashboard or Telegram); ``bot``: the rest.
+    sender: str
+    text: str
+    choices: list[SimChoice]
+
+
+class SimInboxResponse(BaseModel):
+    messages: list[SimDelivered]
+
+
+@router.post("/simulator/api/inbox")
+def inbox(request: SimInbox, runtime: RuntimeDep) -> SimInboxResponse:
+    """Messages queued for this simulated person since (polled by the page)."""
+    found = sim_inbox.collect(runtime.db, runtime.cipher, request.conversation, utcnow())
+    return SimInboxResponse(
+        messages=[
+            SimDelivered(
+                sender="psychologist" if m.purpose == PSYCHOLOGIST_MESSAGE else "bot",
+                text=m.text,
+                choices=[
+                    SimChoice(
+                        key=str(c.get("key", "")),
+                        label=str(c.get("label", "")),
+                        payload=str(c.get("payload", "")),
+                    )
+                    for c in m.choices
+                ],
+            )
+            for m in found
+        ]
+    )
 
 
 @router.post("/simulator/api/messages")
