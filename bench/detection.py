@@ -22,8 +22,8 @@ import argparse
 import gc
 import os
 import resource
-import subprocess
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -106,7 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.escalation.detection.normalize import normalize
 
     _time("assess (the detector)", detector.assess, texts, args.passes)
-    _time("curated lexicon alone (before)", lambda t: detect(t, detector.lexicon), texts, args.passes)
+    _time(
+        "curated lexicon alone (before)", lambda t: detect(t, detector.lexicon), texts, args.passes
+    )
     _time("normalisation alone (floor)", normalize, texts, args.passes)
     print("target: assess p99 <= 5 ms")
     return 0
