@@ -51,6 +51,7 @@ def test_only_supervisors_change_and_mistakes_are_explained(desk: Desk) -> None:
     )
     assert reply(desk, LUIS, "/cubrir pedro 20:00 08:00").startswith("Guardias")  # usage
     assert reply(desk, LUIS, "/deshacer 99") == "No se guardó: no existe el cambio 99."
+    assert "/guardia" in reply(desk, ANA, "hola")  # the staff help mentions them
 
 
 def test_windows_are_read_in_local_time() -> None:
