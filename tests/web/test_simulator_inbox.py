@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.db.models import OutboundMessage
+from bot.db.models import OutboundMessage, Participant
 from bot.escalation import service, timers
 from bot.escalation.service import PSYCHOLOGIST_MESSAGE
 from bot.runtime import Runtime, build_runtime
@@ -90,3 +90,24 @@ def test_a_psychologists_message_reaches_the_simulator_once(
 def test_the_inbox_refuses_a_malformed_conversation(client: TestClient) -> None:
     response = client.post("/simulator/api/inbox", json={"conversation": "../etc"})
     assert response.status_code == 422
+
+
+def test_any_later_message_from_the_bot_arrives_too(client: TestClient, runtime: Runtime) -> None:
+    say(client, "sim-c", ("hola", None))
+    recipient = runtime.cipher.lookup_hash("sim", "sim-c")
+    with Session(runtime.db) as session:
+        person = session.exec(
+            select(Participant).where(Participant.external_hash == recipient)
+        ).one()
+        session.add(
+            OutboundMessage(
+                participant_id=person.id, channel="sim", recipient_hash=recipient,
+                purpose="checkin", text="Hola de nuevo, ¿cómo te has sentido esta semana?",
+                choices=[{"key": "1", "label": "Bien", "payload": "checkin:good"}],
+                status="pending",
+            )
+        )  # fmt: skip
+        session.commit()
+    [message] = inbox(client, "sim-c")
+    assert message["sender"] == "bot"
+    assert message["choices"] == [{"key": "1", "label": "Bien", "payload": "checkin:good"}]
