@@ -76,3 +76,9 @@ def test_windows_are_read_in_local_time() -> None:
     assert now and (now.start, now.end) == (afternoon, datetime(2026, 11, 19, 18, 0))
     assert parse_window(["25:00", "08:00"], afternoon) is None
     assert parse_window(["20:00"], afternoon) is None
+
+
+def test_a_chat_not_on_the_roster_changes_nothing(desk: Desk) -> None:
+    desk.say(555777, "/cubrir luis ana 20:00 08:00")
+    assert desk.outbox("staff_reply") == []
+    assert primary_at(desk, 6) == ("ana",)
