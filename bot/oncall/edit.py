@@ -66,15 +66,11 @@ def request(**values: object) -> ChangeRequest:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         message = str(first["msg"])
-        if "31 days" in message:
-            return _raise("too_long", "end")
-        if "after start" in message:
-            return _raise("end_before_start", "end")
-        return _raise("invalid", where or "start", detail=message)
-
-
-def _raise(code: str, where: str, **params: str) -> ChangeRequest:
-    raise ChangeError(code, where, **params)
+    if "31 days" in message:
+        raise ChangeError("too_long", "end")
+    if "after start" in message:
+        raise ChangeError("end_before_start", "end")
+    raise ChangeError("invalid", where or "start", detail=message)
 
 
 @dataclass(frozen=True)
