@@ -113,9 +113,7 @@ def test_nothing_is_kept_before_consent(service: ConversationService, db: Engine
     assert reviews(db) == []
 
 
-def test_deleting_their_data_erases_their_reviews(
-    service: ConversationService, db: Engine
-) -> None:
+def test_deleting_their_data_erases_their_reviews(service: ConversationService, db: Engine) -> None:
     talk(service, "hola", "1", "1", "1", "2", UNSURE, "no")
     talk(service, "hola", "1", "1", UNCLEAR, who="+51900000002")
     assert len(reviews(db)) == 2
