@@ -16,12 +16,15 @@ from urllib.parse import urlencode
 
 from sqlmodel import Session, select
 
+from bot.dashboard import history
+from bot.dashboard.history import Event
 from bot.dashboard.models import DashboardUser
 from bot.db.models import Participant
 from bot.escalation import service
 from bot.escalation.models import OPEN_STATUSES, PRIORITIES, PRIORITY_RANK, Case
 
 if TYPE_CHECKING:
+    from bot.dashboard.web import Page
     from bot.runtime import Runtime
 
 CHANNELS = ("telegram", "whatsapp", "sim")
@@ -79,14 +82,9 @@ class CaseView:
     resolved_by: str | None
     outcome: str | None
     note: str | None
-
-
-@dataclass(frozen=True)
-class Event:
-    at: datetime
-    kind: str
-    actor: str | None
-    summary: str
+    #: The person erased their data (or did so before the case was even opened).
+    person_deleted: bool = False
+    person_deleted_at: datetime | None = None
 
 
 def actor(user: DashboardUser) -> str:
@@ -94,8 +92,13 @@ def actor(user: DashboardUser) -> str:
     return user.psychologist_id or f"dashboard:{user.username}"
 
 
+def snapshot_of(case: Case) -> dict[str, Any]:
+    """The case's snapshot, or an empty one when the stored value is not a mapping."""
+    return case.snapshot if isinstance(case.snapshot, dict) else {}
+
+
 def _quote(case: Case) -> str | None:
-    value = (case.snapshot or {}).get("quote")
+    value = snapshot_of(case).get("quote")
     return value[:300] if isinstance(value, str) and value else None
 
 
@@ -104,7 +107,7 @@ def _view(case: Case, participant: Participant | None) -> CaseView:
         id=case.id or 0,
         participant_id=case.participant_id,
         pseudonym=participant.pseudonym if participant else "—",
-        channel=case.channel or (participant.channel if participant else "—"),
+        channel=case.channel or (participant.channel if participant else ""),
         priority=case.priority,
         status=case.status,
         reason=case.reason,
@@ -117,6 +120,8 @@ def _view(case: Case, participant: Participant | None) -> CaseView:
         resolved_by=case.resolved_by,
         outcome=case.outcome,
         note=case.note,
+        person_deleted=participant is None,
+        person_deleted_at=case.person_deleted_at,
     )
 
 
@@ -185,16 +190,19 @@ def send_to_person(runtime: Runtime, case_id: int, user: DashboardUser, text: st
     ).value
 
 
-def timeline(runtime: Runtime, case_id: int) -> list[Event]:
+def timeline(runtime: Runtime, case_id: int, page: Page) -> list[Event]:
+    """The case's history, oldest first, each event's details in the reader's words."""
     esc = runtime.escalation
+
+    def name(actor_id: str) -> str:
+        return service.actor_name(esc, actor_id)
+
     return [
         Event(
-            e.at, e.kind, service.actor_name(esc, e.actor) if e.actor else None, _summary(e.detail)
+            e.at,
+            e.kind,
+            name(e.actor) if e.actor else None,
+            history.summary(page, e.detail, name),
         )
         for e in service.timeline(runtime.db, case_id)
     ]
-
-
-def _summary(detail: dict[str, Any]) -> str:
-    parts = [f"{k}: {v}" for k, v in detail.items() if isinstance(v, str | int) and k != "text"]
-    return ", ".join(parts)[:200]

@@ -118,6 +118,15 @@ class Page:
     def dur(self, delta: timedelta) -> str:
         return duration(self.t, delta)
 
+    def label(self, group: str, value: object) -> str:
+        """The words for a stored code (``priority``, ``channel``, ``status``…): a code the
+        strings do not know is shown as it is (an empty one as ``unknown``), never an error."""
+        code = str(value) if value is not None else ""
+        key = f"{group}.{code}"
+        if code and key in self.t.texts:
+            return self.t(key)
+        return code or self.t("common.unknown")
+
 
 def render(page: Page, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     html = dashboard(page.request).env.get_template(template).render(page=page, t=page.t, **context)

@@ -50,6 +50,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "person_deleted_data",
     "overdue_step",
     "refused",
+    "chain_ended",
 )
 STEP_STATUSES: tuple[str, ...] = ("pending", "done", "cancelled")
 

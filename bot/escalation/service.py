@@ -15,7 +15,7 @@ inside a caller's session (the Telegram command handler runs in the inbox step's
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
@@ -56,6 +56,8 @@ PSYCHOLOGIST_MESSAGE = "psychologist_message"
 MAX_MESSAGE = 3000
 MAX_NOTE = 2000
 ACCESS_KINDS = frozenset({"viewed", "revealed"})
+#: Openings of a case by one user within this time are audited once ("revealed" always is).
+VIEW_COLLAPSE = timedelta(minutes=10)
 T = TypeVar("T")
 
 
@@ -147,10 +149,26 @@ def record_access(
     def work(session: Session) -> bool:
         if session.get(Case, case_id) is None:
             return False
-        notify.event(session, case_id, kind, e.clock(), actor)
+        now = e.clock()
+        if kind == "viewed" and _viewed_lately(session, case_id, actor, now):
+            return True
+        notify.event(session, case_id, kind, now, actor)
         return True
 
     return _transaction(e, work)
+
+
+def _viewed_lately(session: Session, case_id: int, actor: str, now: datetime) -> bool:
+    """Has ``actor`` opened this case within ``VIEW_COLLAPSE``? (Then once is enough.)"""
+    found = session.exec(
+        select(CaseEvent.id).where(
+            CaseEvent.case_id == case_id,
+            CaseEvent.kind == "viewed",
+            CaseEvent.actor == actor,
+            col(CaseEvent.at) > now - VIEW_COLLAPSE,
+        )
+    ).first()
+    return found is not None
 
 
 # --- acting ----------------------------------------------------------------------------------

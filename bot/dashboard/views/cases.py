@@ -58,7 +58,7 @@ def _case_page(
             else []
         ),
         lines=lines,
-        events=casework.timeline(runtime, case_id),
+        events=casework.timeline(runtime, case_id, page),
         outcomes=OUTCOMES,
         max_text=MAX_TEXT,
         now=utcnow(),
@@ -106,8 +106,8 @@ def timeline(request: Request, active: SessionDep, case_id: RowId) -> Response:
     runtime = dashboard(request).runtime
     if casework.get_case(runtime, case_id) is None:
         return _not_found(request, active)
-    events = casework.timeline(runtime, case_id)
-    return render(page_for(request, active), "_timeline.html", events=events)
+    page = page_for(request, active)
+    return render(page, "_timeline.html", events=casework.timeline(runtime, case_id, page))
 
 
 @router.post("/cases/{case_id}/messages")
