@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from bot.dashboard.accounts import Accounts
 from bot.dashboard.i18n import Strings, pick_language, strings_for
+from bot.escalation import paging
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -117,6 +118,13 @@ class Page:
 
     def dur(self, delta: timedelta) -> str:
         return duration(self.t, delta)
+
+    @cached_property
+    def paging(self) -> list[paging.Problem]:
+        """What stands between a new case and a psychologist now (the banner on every page)."""
+        runtime: Runtime = self.request.app.state.runtime
+        strict = runtime.settings.environment == "production"
+        return paging.problems(runtime.escalation, strict=strict)
 
     def label(self, group: str, value: object) -> str:
         """The words for a stored code (``priority``, ``channel``, ``status``…): a code the
