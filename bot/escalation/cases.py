@@ -59,7 +59,7 @@ def _signal_entry(signal: RiskSignal) -> dict[str, Any]:
         "reason": reason_of(signal),
     }
     detail = signal.detail or {}
-    for key in ("answers", "total", "matched", "instrument"):
+    for key in ("answers", "total", "matched", "instrument", "items", "flag", "answer"):
         if key in detail:
             entry[key] = detail[key]
     return entry

@@ -51,6 +51,8 @@ EVENT_KINDS: tuple[str, ...] = (
     "overdue_step",
     "refused",
     "chain_ended",
+    "note_added",
+    "transferred",
 )
 STEP_STATUSES: tuple[str, ...] = ("pending", "done", "cancelled")
 

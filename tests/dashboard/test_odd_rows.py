@@ -249,12 +249,12 @@ def test_a_row_that_cannot_be_shown_is_that_row_s_error_not_the_page_s(
     desk.to_menu(THIRD)
     desk.say(THIRD, "hoy me quiero matar")
     desk.tick()
-    [good] = casework.queue(desk.runtime, casework.QueueFilters(), _user(desk))
+    page = _page(client)
+    [good] = casework.queue(desk.runtime, casework.QueueFilters(), _user(desk), page)
     # a timestamp without a time zone cannot be compared with now: the template raises
     bad = replace(good, id=good.id + 1000, next_step_at=datetime(2026, 1, 1))
-    page = _page(client)
     html = "".join(
-        render_each(page, "_queue_row.html", "_queue_row_error.html", [bad, good], now=T0)
+        render_each(page, "_queue_row.html", "_queue_row_error.html", [bad, good], now=T0, names={})
     )
     assert html.count('class="row-error"') == 1
     assert f'data-case="{bad.id}"' in html and f'data-case="{good.id}"' in html

@@ -32,7 +32,7 @@ def queue(request: Request, active: SessionDep, msg: str | None = None) -> Respo
     return render(
         page,
         "queue.html",
-        rows=_rows(page, casework.queue(runtime, filters, active.user), now),
+        rows=_rows(page, casework.queue(runtime, filters, active.user, page), now),
         filters=filters,
         query=filters.query_string(),
         priorities=PRIORITIES,
@@ -44,7 +44,8 @@ def queue(request: Request, active: SessionDep, msg: str | None = None) -> Respo
 
 
 def _rows(page: Page, rows: list[casework.CaseView], now: datetime) -> list[Markup]:
-    return render_each(page, "_queue_row.html", "_queue_row_error.html", rows, now=now)
+    names = casework.staff_names(dashboard(page.request).runtime)
+    return render_each(page, "_queue_row.html", "_queue_row_error.html", rows, now=now, names=names)
 
 
 @router.get("/queue/rows")
@@ -52,7 +53,7 @@ def queue_rows(request: Request, active: SessionDep) -> Response:
     """The rows only, for the page's live refresh."""
     page = page_for(request, active, "queue")
     runtime = dashboard(request).runtime
-    rows = _rows(page, casework.queue(runtime, _filters(request), active.user), utcnow())
+    rows = _rows(page, casework.queue(runtime, _filters(request), active.user, page), utcnow())
     return render(page, "_queue_rows.html", rows=rows)
 
 
