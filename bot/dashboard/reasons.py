@@ -86,7 +86,9 @@ def words(content: Content, page: Page, entry: dict[str, Any], quote: str | None
     if rule == "text.acuity_yes":
         return t("reasons.acuity_yes")
     if source == "free_text":
-        return t("reasons.message", quote=_short(quote)) if quote else t("reasons.message_gone")
+        matched = entry.get("matched")
+        said = quote or (matched if isinstance(matched, str) and matched else None)
+        return t("reasons.message", quote=_short(said)) if said else t("reasons.message_gone")
     if source == "instrument":
         found = _instrument_words(content, page, entry)
         if found:
@@ -101,7 +103,17 @@ def of_case(content: Content, page: Page, case: Case) -> Reason:
     if not signals:
         return Reason(case.reason or page.t("common.unknown"), case.reason or "")
     matching = [s for s in signals if s.get("priority") == case.priority] or signals
-    return _reason(content, page, matching[-1], _quote(case))
+    latest = matching[-1]
+    quote = _quote(case) if latest is _newest_message(signals) else None
+    return _reason(content, page, latest, quote)
+
+
+def _newest_message(signals: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The newest signal raised by a message (the snapshot's quote is that message)."""
+    found = [
+        s for s in signals if s.get("source") == "free_text" and s.get("rule") != "text.acuity_yes"
+    ]
+    return found[-1] if found else None
 
 
 def all_of_case(content: Content, page: Page, case: Case) -> list[Reason]:
@@ -111,7 +123,8 @@ def all_of_case(content: Content, page: Page, case: Case) -> list[Reason]:
     seen_quote = False
     for entry in reversed(_signals(case)):
         own_quote = None
-        if entry.get("source") == "free_text" and not seen_quote:
+        message = entry.get("source") == "free_text" and entry.get("rule") != "text.acuity_yes"
+        if message and not seen_quote:
             own_quote, seen_quote = quote, True
         found.append(_reason(content, page, entry, own_quote))
     return found

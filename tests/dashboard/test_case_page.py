@@ -224,3 +224,14 @@ def test_viewed_is_audited_once_per_user_and_case_per_ten_minutes(
     desk.clock.advance(minutes=11)
     client.get(f"/dashboard/cases/{case_id}")
     assert desk.events(case_id).count("viewed") == 2
+
+
+def test_the_quote_goes_with_the_message_not_with_the_danger_answer_after_it(
+    client: TestClient, desk: Desk
+) -> None:
+    desk.to_menu()
+    desk.say(PERSON, "1", "1", "2", "me quiero matar", "1")  # mid PHQ-9, then "yes, now"
+    desk.tick()
+    page = html.unescape(client.get(f"/dashboard/cases/{_case_id(desk)}").text)
+    assert "Dijo que corre peligro ahora mismo" in page
+    assert "Escribió: «me quiero matar»" in page
