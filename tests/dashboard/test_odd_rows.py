@@ -34,7 +34,7 @@ from tests.escalation.support import T0, Clock, Desk, make_settings, write_roste
 
 ODD_TEXT = (
     "<script>alert(1)</script> {{ 7*7 }} {% raw %} \u202etxet desrever\u202c "
-    "😀\x00\x07 ñ\n\n" + "palabra " * 3000
+    "😀\x07\x1b ñ\n\n" + "palabra " * 3000
 )
 FIRST, SECOND, THIRD = 555101, 555102, 555103
 
