@@ -200,7 +200,14 @@ def test_every_page_fits_a_360_px_phone(phone: Page, stack: Stack) -> None:
     row = _row(phone, stack, chat)
     expect(row).to_be_visible(timeout=SLOW)
     case_url = row.get_by_role("link", name="Abrir").get_attribute("href")
-    for path in ("/dashboard", case_url, "/dashboard/roster", "/dashboard/reports"):
+    for path in (
+        "/dashboard",
+        case_url,
+        "/dashboard/roster",
+        "/dashboard/reports",
+        "/dashboard/users",
+        "/dashboard/review",
+    ):
         phone.goto(f"{stack.url}{path}")
         expect(phone.locator("h1")).to_be_visible()
         width = phone.evaluate("document.documentElement.scrollWidth")
