@@ -2,7 +2,7 @@
 
 The case page lists them by title in the reader's language; picking one fills the message
 box with its text in the person's language, to be edited before sending. A broken file
-fails at start-up naming the file and the key.
+fails when the dashboard is built (like its strings), naming the file and the key.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from bot.dashboard.accounts import Accounts
 from bot.dashboard.i18n import Strings, pick_language, strings_for
+from bot.dashboard.replies import replies_for
 from bot.escalation import paging
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class Dashboard:
         self.runtime = runtime
         self.accounts = Accounts(runtime.db)
         self.strings = strings_for(runtime.settings.config_dir)
+        replies_for(runtime.settings.config_dir)  # a broken replies file fails here, named
         self.env = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=select_autoescape(["html", "svg"]),

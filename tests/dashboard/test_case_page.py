@@ -235,3 +235,23 @@ def test_the_quote_goes_with_the_message_not_with_the_danger_answer_after_it(
     page = html.unescape(client.get(f"/dashboard/cases/{_case_id(desk)}").text)
     assert "Dijo que corre peligro ahora mismo" in page
     assert "Escribió: «me quiero matar»" in page
+
+
+def test_a_broken_replies_file_is_refused_naming_the_file_and_key(tmp_path: Path) -> None:
+    from bot.dashboard.i18n import CatalogError
+
+    messages = tmp_path / "messages"
+    messages.mkdir()
+    (messages / "replies.es.yaml").write_text(
+        "hola:\n  title: Hola\n  text: Hola.\nextra:\n  title: X\n  text: Y\n", encoding="utf-8"
+    )
+    (messages / "replies.en.yaml").write_text(
+        "hola:\n  title: Hello\n  text: Hello.\n", encoding="utf-8"
+    )
+    with pytest.raises(CatalogError, match=r"replies.en.yaml: keys differ from es: \['extra'\]"):
+        load_replies(tmp_path)
+    (messages / "replies.en.yaml").write_text(
+        "hola:\n  title: Hello\nextra:\n  title: X\n  text: Y\n", encoding="utf-8"
+    )
+    with pytest.raises(CatalogError, match=r"replies.en.yaml: hola: needs exactly"):
+        load_replies(tmp_path)
