@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.dashboard.accounts import Accounts
+from bot.dashboard.i18n import CatalogError
 from bot.dashboard.models import CaseNote
 from bot.dashboard.replies import load_replies
 from bot.escalation import service
@@ -238,8 +239,6 @@ def test_the_quote_goes_with_the_message_not_with_the_danger_answer_after_it(
 
 
 def test_a_broken_replies_file_is_refused_naming_the_file_and_key(tmp_path: Path) -> None:
-    from bot.dashboard.i18n import CatalogError
-
     messages = tmp_path / "messages"
     messages.mkdir()
     (messages / "replies.es.yaml").write_text(
