@@ -56,6 +56,7 @@ REQUIRED_TEXT: tuple[str, ...] = (
     "oncall_text_away",
     "oncall_error_invalid",
     "oncall_error_no_roster",
+    "transferred_to_you",
 )
 
 
