@@ -18,16 +18,20 @@ in one process holds for the next escalation of every other process at once.
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, Table, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.engine import read_only
 from bot.escalation.roster import DAYS, OnCall, Roster
 from bot.oncall.models import OnCallChange
+
+log = logging.getLogger(__name__)
 
 #: Changes that ended this long ago are no longer read (steps run late by the auditor
 #: still resolve roles as they were).
@@ -126,8 +130,14 @@ def active_changes(db: Engine, now: datetime) -> list[Change]:
 
 
 def adjusted(base: Roster, db: Engine, now: datetime) -> Roster:
-    """``base`` with the stored changes; ``base`` itself when there are none."""
-    changes = active_changes(db, now)
+    """``base`` with the stored changes; ``base`` itself when there are none, or when the
+    database cannot be read (logged; its own health check reports the outage, and the
+    readiness and metrics that ask for the roster still answer)."""
+    try:
+        changes = active_changes(db, now)
+    except SQLAlchemyError:
+        log.warning("on-call changes unreadable (database error); using the roster file alone")
+        return base
     return AdjustedRoster(base, changes) if changes else base
 
 
