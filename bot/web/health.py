@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.engine import read_only
@@ -21,14 +23,25 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def _ping(db: Engine) -> None:
+    with read_only(db) as connection:
+        connection.execute(text("SELECT 1"))
+
+
 @router.get("/readyz")
-def readyz(runtime: RuntimeDep, request: Request) -> JSONResponse:
+async def readyz(runtime: RuntimeDep, request: Request) -> JSONResponse:
+    """Ready when the database answers within ``REQUEST_TIMEOUT`` and every loop ticks;
+    otherwise 503 saying which (``database``: ``unreachable`` or ``timeout``)."""
     loops = loop_status(request)
     try:
-        with read_only(runtime.db) as connection:
-            connection.execute(text("SELECT 1"))
+        await asyncio.wait_for(
+            asyncio.to_thread(_ping, runtime.db), runtime.settings.request_timeout
+        )
     except SQLAlchemyError:
         body = {"status": "unavailable", "database": "unreachable", "loops": loops}
+        return JSONResponse(body, status_code=503)
+    except TimeoutError:
+        body = {"status": "unavailable", "database": "timeout", "loops": loops}
         return JSONResponse(body, status_code=503)
     ok = all(state in ("ok", "external") for state in loops.values())
     body = {"status": "ok" if ok else "unavailable", "database": "ok", "loops": loops}
