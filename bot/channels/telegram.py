@@ -133,15 +133,27 @@ def parse_update(data: dict[str, Any], *, bot_id: str, received_at: datetime) ->
     try:
         update = Update.de_json(slim, None)
         chat = _chat_of(button_message)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        # Valid JSON with an update id that PTB cannot read: never make Telegram retry it.
+        return _interpret(update, chat, update_id, f"{bot_id}:{update_id}", received_at)
+    except _UNREADABLE:
+        # Valid JSON with an update id that PTB cannot read (a field of the wrong type, a date
+        # out of range, a message without a chat…): never make Telegram retry it.
         return TelegramDelivery(update_id, ignored="unreadable")
-    provider_id = f"{bot_id}:{update_id}"
+
+
+#: What PTB (or our reading of what it built) raises on an update of the wrong shape.
+_UNREADABLE = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
+
+
+def _interpret(
+    update: Update, chat: Chat | None, update_id: int, provider_id: str, received_at: datetime
+) -> TelegramDelivery:
     if update.callback_query is not None:
         return _callback(update, chat, provider_id, received_at)
     message = update.message or update.edited_message
     if message is None:
         return TelegramDelivery(update_id, ignored="unused_update")
+    if message.chat is None:
+        return TelegramDelivery(update_id, ignored="unreadable")
     if message.chat.type != "private":
         return TelegramDelivery(update_id, ignored="not_private")
     if not _is_chat_id(message.chat.id):

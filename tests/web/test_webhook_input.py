@@ -153,3 +153,29 @@ async def test_a_signed_status_callback_with_an_absurd_error_code(
         path=twilio_status.PATH,
     )
     assert response.status_code == 204
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"chat": None},  # found by the fuzz tests: a message without a chat
+        {"date": 10**20},  # found by the fuzz tests: a date past the platform's time_t
+        {"chat": {"id": "not-a-number", "type": "private"}},
+        {"chat": {"id": [1], "type": "private"}},
+    ],
+)
+async def test_an_unreadable_message_is_answered_200_and_ignored(
+    running: Running, db: Engine, change: dict[str, Any]
+) -> None:
+    update = text_update(9_500_000, "hola")
+    update["message"].update(change)
+    if change.get("chat", {}) is None:
+        del update["message"]["chat"]
+    assert (await post_update(running.client, update)).status_code == 200
+    assert inbound_rows(db) == []
+
+
+async def test_a_huge_update_id_is_refused(running: Running, db: Engine) -> None:
+    response = await post_update(running.client, text_update(9_500_001, "hola", 10**60))
+    assert response.status_code == 400
+    assert inbound_rows(db) == []
