@@ -113,7 +113,7 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=300, description="Seconds to open a database connection."
     )
     database_statement_timeout: float = Field(
-        default=15.0,
+        default=30.0,
         gt=0,
         le=3600,
         description="Seconds a statement may run (PostgreSQL `statement_timeout`) or wait for "
