@@ -18,7 +18,6 @@ def client(db: Engine, database_url: str) -> Iterator[TestClient]:
     settings = load_settings(database_url=database_url, run_workers_in_server=False)
     runtime = build_runtime(settings, db=db)
     with TestClient(create_app(settings, runtime=runtime)) as test_client:
-        test_client.headers["x-test-conversation"] = start(test_client)
         yield test_client
 
 
@@ -31,9 +30,8 @@ def start(client: TestClient) -> str:
 
 
 def send(
-    client: TestClient, text: str, mid: str, payload: str | None = None, conversation: str = ""
+    client: TestClient, conversation: str, text: str, mid: str, payload: str | None = None
 ) -> dict:  # type: ignore[type-arg]
-    conversation = conversation or client.headers["x-test-conversation"]
     response = client.post(
         "/simulator/api/messages",
         json={"conversation": conversation, "message_id": mid, "text": text, "payload": payload},
@@ -49,20 +47,22 @@ def test_root_leads_to_the_simulator(client: TestClient) -> None:
 
 
 def test_a_conversation_with_buttons(client: TestClient) -> None:
-    welcome = send(client, "hola", "a1")
+    conversation = start(client)
+    welcome = send(client, conversation, "hola", "a1")
     consent = welcome["replies"][-1]
     assert [c["payload"] for c in consent["choices"]] == ["consent:yes", "consent:no"]
-    language = send(client, "", "a2", payload="consent:yes")
+    language = send(client, conversation, "", "a2", payload="consent:yes")
     assert language["replies"][-1]["choices"][1]["payload"] == "lang:en"
-    menu = send(client, "", "a3", payload="lang:en")
+    menu = send(client, conversation, "", "a3", payload="lang:en")
     assert "What would you like to do?" in menu["replies"][-1]["text"]
-    first = send(client, "", "a4", payload="menu:depression")
+    first = send(client, conversation, "", "a4", payload="menu:depression")
     assert "Question 1 of 9" in first["replies"][-1]["text"]
 
 
 def test_a_repeated_message_id_is_a_duplicate(client: TestClient) -> None:
-    assert not send(client, "hola", "b1")["duplicate"]
-    again = send(client, "hola", "b1")
+    conversation = start(client)
+    assert not send(client, conversation, "hola", "b1")["duplicate"]
+    again = send(client, conversation, "hola", "b1")
     assert again == {"duplicate": True, "replies": []}
 
 
@@ -100,7 +100,7 @@ def test_conversation_ids_are_issued_by_the_server_and_unguessable(client: TestC
     forged = first[:32] + ("0" if first[32] != "0" else "1") + first[33:]
     refused = client.post("/simulator/api/messages", json={**made_up, "conversation": forged})
     assert refused.status_code == 404
-    assert not send(client, "hola", "m2", conversation=second)["duplicate"]
+    assert not send(client, second, "hola", "m2")["duplicate"]
 
 
 def test_the_simulator_is_rate_limited(db: Engine, database_url: str) -> None:
@@ -111,7 +111,7 @@ def test_the_simulator_is_rate_limited(db: Engine, database_url: str) -> None:
     with TestClient(create_app(settings, runtime=runtime)) as client:
         conversation = start(client)
         for n in range(2):
-            send(client, "hola", f"r{n}", conversation=conversation)
+            send(client, conversation, "hola", f"r{n}")
         limited = client.post(
             "/simulator/api/messages",
             json={"conversation": conversation, "message_id": "r9", "text": "hola"},
