@@ -60,7 +60,8 @@ def make_engine(database_url: str, *, timeouts: Timeouts | None = None, **kwargs
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     connect_args = dict(kwargs.pop("connect_args", {}))
-    connect_args.setdefault("connect_timeout", max(2, math.ceil(timeouts.connect)))
+    if "connect_timeout" not in url.query:  # a timeout in the URL itself wins
+        connect_args.setdefault("connect_timeout", max(2, math.ceil(timeouts.connect)))
     if timeouts.statement is not None:
         # Added to the URL's own ``options`` (the tests' search_path), which connect_args
         # would otherwise replace.
