@@ -1,4 +1,10 @@
-"""Liveness and readiness."""
+"""Liveness and readiness.
+
+Ready means: the database answers, this process's loops tick, and a new case can reach a
+psychologist (``bot.escalation.paging``: a valid roster, someone reachable for every
+priority, no open case whose alerts all failed). Without any alert channel configured
+outside production (``make run``) paging is ``off``: reported, but still ready.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,12 @@ import asyncio
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.engine import read_only
+from bot.escalation import paging
+from bot.runtime import Runtime
 from bot.web.deps import RuntimeDep
 
 router = APIRouter()
@@ -23,19 +31,23 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _ping(db: Engine) -> None:
-    with read_only(db) as connection:
+def _check(runtime: Runtime) -> list[paging.Problem]:
+    """The database answers (raises SQLAlchemyError if not); then what stands in paging's way
+    (``bot.escalation.paging``: one roster walk and one query)."""
+    with read_only(runtime.db) as connection:
         connection.execute(text("SELECT 1"))
+    return paging.problems(runtime.escalation, strict=runtime.settings.environment == "production")
 
 
 @router.get("/readyz")
 async def readyz(runtime: RuntimeDep, request: Request) -> JSONResponse:
-    """Ready when the database answers within ``REQUEST_TIMEOUT`` and every loop ticks;
-    otherwise 503 saying which (``database``: ``unreachable`` or ``timeout``)."""
+    """Ready when the database answers within ``REQUEST_TIMEOUT``, every loop ticks and a new
+    case can reach a psychologist; otherwise 503 saying which (``database``: ``unreachable``
+    or ``timeout``)."""
     loops = loop_status(request)
     try:
-        await asyncio.wait_for(
-            asyncio.to_thread(_ping, runtime.db), runtime.settings.request_timeout
+        found = await asyncio.wait_for(
+            asyncio.to_thread(_check, runtime), runtime.settings.request_timeout
         )
     except SQLAlchemyError:
         body = {"status": "unavailable", "database": "unreachable", "loops": loops}
@@ -43,9 +55,23 @@ async def readyz(runtime: RuntimeDep, request: Request) -> JSONResponse:
     except TimeoutError:
         body = {"status": "unavailable", "database": "timeout", "loops": loops}
         return JSONResponse(body, status_code=503)
-    ok = all(state in ("ok", "external") for state in loops.values())
-    body = {"status": "ok" if ok else "unavailable", "database": "ok", "loops": loops}
+    loops_ok = all(state in ("ok", "external") for state in loops.values())
+    alarm = any(p.alarm for p in found)
+    ok = loops_ok and not alarm
+    body = {
+        "status": "ok" if ok else "unavailable",
+        "database": "ok",
+        "loops": loops,
+        "paging": {
+            "status": "alarm" if alarm else "off" if _off(found) else "ok",
+            "problems": [p.describe() for p in found],
+        },
+    }
     return JSONResponse(body, status_code=200 if ok else 503)
+
+
+def _off(found: list[paging.Problem]) -> bool:
+    return any(p.kind == "alerts_off" for p in found)
 
 
 def loop_status(request: Request) -> dict[str, str]:
