@@ -68,6 +68,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(twilio_status.router)  # POST /webhooks/twilio/status
     app.include_router(metrics_routes.router)  # GET /metrics
     app.include_router(dashboard_routes.router)  # /dashboard (psychologists)
-    if settings.simulator_enabled:
-        app.include_router(simulator.router)
+    if settings.simulator_on:
+        app.include_router(simulator.router_for(settings))
+        if not settings.simulator_needs_sign_in:
+            app.include_router(simulator.root_router)
     return app

@@ -36,13 +36,19 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
         yield test_client
 
 
+def start(client: TestClient) -> str:
+    response = client.post("/simulator/api/conversations")
+    assert response.status_code == 200, response.text
+    return str(response.json()["conversation"])
+
+
 def say(client: TestClient, conversation: str, *steps: tuple[str, str | None]) -> None:
     for i, (text, payload) in enumerate(steps):
         response = client.post(
             "/simulator/api/messages",
             json={
                 "conversation": conversation,
-                "message_id": f"{conversation}-{i}",
+                "message_id": f"{conversation[:40]}-{i}",
                 "text": text,
                 "payload": payload,
             },
@@ -59,15 +65,16 @@ def inbox(client: TestClient, conversation: str) -> list[dict[str, object]]:
 def test_a_psychologists_message_reaches_the_simulator_once(
     client: TestClient, runtime: Runtime
 ) -> None:
+    sim_a, sim_b = start(client), start(client)
     say(
         client,
-        "sim-a",
+        sim_a,
         ("hola", None),
         ("", "consent:yes"),
         ("", "lang:es"),
         ("me quiero matar", None),
     )
-    assert inbox(client, "sim-a") == []  # the bot's answers came with the exchange
+    assert inbox(client, sim_a) == []  # the bot's answers came with the exchange
     timers.tick(runtime.escalation)
     [case] = service.open_cases(runtime.db)
     assert case.id is not None
@@ -75,11 +82,11 @@ def test_a_psychologists_message_reaches_the_simulator_once(
         runtime.db, case.id, "ana", "¿Estás a salvo ahora?", esc=runtime.escalation
     )
     assert result is service.ActionResult.SENT
-    assert inbox(client, "sim-b") == []  # somebody else's page gets nothing
-    [message] = inbox(client, "sim-a")
+    assert inbox(client, sim_b) == []  # somebody else's page gets nothing
+    [message] = inbox(client, sim_a)
     assert message["sender"] == "psychologist"
     assert "¿Estás a salvo ahora?" in str(message["text"])
-    assert inbox(client, "sim-a") == []
+    assert inbox(client, sim_a) == []
     with Session(runtime.db) as session:
         row = session.exec(
             select(OutboundMessage).where(OutboundMessage.purpose == PSYCHOLOGIST_MESSAGE)
@@ -87,14 +94,17 @@ def test_a_psychologists_message_reaches_the_simulator_once(
     assert (row.status, row.sent_at is not None) == ("delivered", True)
 
 
-def test_the_inbox_refuses_a_malformed_conversation(client: TestClient) -> None:
+def test_the_inbox_refuses_a_malformed_or_made_up_conversation(client: TestClient) -> None:
     response = client.post("/simulator/api/inbox", json={"conversation": "../etc"})
     assert response.status_code == 422
+    made_up = client.post("/simulator/api/inbox", json={"conversation": "somebody-else"})
+    assert made_up.status_code == 404
 
 
 def test_any_later_message_from_the_bot_arrives_too(client: TestClient, runtime: Runtime) -> None:
-    say(client, "sim-c", ("hola", None))
-    recipient = runtime.cipher.lookup_hash("sim", "sim-c")
+    sim_c = start(client)
+    say(client, sim_c, ("hola", None))
+    recipient = runtime.cipher.lookup_hash("sim", sim_c)
     with Session(runtime.db) as session:
         person = session.exec(
             select(Participant).where(Participant.external_hash == recipient)
@@ -108,6 +118,6 @@ def test_any_later_message_from_the_bot_arrives_too(client: TestClient, runtime:
             )
         )  # fmt: skip
         session.commit()
-    [message] = inbox(client, "sim-c")
+    [message] = inbox(client, sim_c)
     assert message["sender"] == "bot"
     assert message["choices"] == [{"key": "1", "label": "Bien", "payload": "checkin:good"}]
