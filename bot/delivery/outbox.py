@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, case, exists, or_, select, true, update
+from sqlalchemy import Engine, Table, bindparam, case, delete, exists, or_, select, true, update
 
 from bot.db.engine import read_only
 from bot.db.models import OutboundMessage, Participant
 from bot.delivery import receipts
 from bot.delivery.person_marks import mark_person
 from bot.delivery.senders.base import Failure
-from bot.delivery.window import RELEASED_ON_RETURN, window_start
+from bot.delivery.window import FAREWELL, RELEASED_ON_RETURN, window_start
 
 LEASE = timedelta(seconds=120)
 IN_FLIGHT = "in flight"
@@ -45,6 +45,8 @@ UNORDERED_PURPOSES = frozenset({CALLBACK_ANSWER})
 #: an earlier message to the same psychologist that waits behind one.
 URGENT_PURPOSES = frozenset({"alert", "relay", "staff_reply"})
 PROGRESS_MARK = "#"
+#: Outcomes after which a farewell (the last reply to a person who is gone) is deleted.
+FINAL_STATUSES = frozenset({"sent", "failed", "held"})
 
 _OUT: Table = OutboundMessage.__table__  # type: ignore[attr-defined]
 _PEOPLE: Table = Participant.__table__  # type: ignore[attr-defined]
@@ -165,15 +167,17 @@ class Outbox:
             return self._write(connection, claim, values)
 
     def _write(self, connection: Any, claim: Claim, values: dict[str, Any]) -> bool:
-        result = connection.execute(
-            update(_OUT)
-            .where(
-                _OUT.c.id == claim.id,
-                _OUT.c.attempts == claim.token,
-                _OUT.c.status == "pending",
-            )
-            .values(**values)
+        fence = (
+            _OUT.c.id == claim.id,
+            _OUT.c.attempts == claim.token,
+            _OUT.c.status == "pending",
         )
+        if claim.purpose == FAREWELL and values.get("status") in FINAL_STATUSES:
+            # Nothing is kept about a person who erased their data or refused consent: their
+            # last reply (encrypted identifier, text) goes once it has an outcome.
+            result = connection.execute(delete(_OUT).where(*fence))
+        else:
+            result = connection.execute(update(_OUT).where(*fence).values(**values))
         return bool(result.rowcount == 1)
 
     def progress(self, claim: Claim, done: int, provider_id: str | None, now: datetime) -> bool:

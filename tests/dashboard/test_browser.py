@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlmodel import Session, select
 
 from bot.dashboard.accounts import MAX_FAILED_LOGINS, Accounts
 from bot.db.migrate import upgrade
-from bot.db.models import utcnow
+from bot.db.models import Participant, utcnow
 from bot.flows import Inbound
 from bot.runtime import Runtime, build_runtime
 from bot.settings import load_settings
@@ -59,8 +60,15 @@ class Stack:
             )
 
     def pseudonym(self, chat: str) -> str:
+        """The (random) pseudonym the service gave the person writing from ``chat``."""
         cipher = self.runtime.cipher
-        return cipher.pseudonym(cipher.lookup_hash("telegram", chat))
+        with Session(self.runtime.db) as session:
+            person = session.exec(
+                select(Participant).where(
+                    Participant.external_hash == cipher.lookup_hash("telegram", chat)
+                )
+            ).one()
+            return person.pseudonym
 
 
 @pytest.fixture(scope="module")
