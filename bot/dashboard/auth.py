@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from typing import Annotated
 
@@ -29,6 +30,7 @@ from bot.dashboard.web import (
     safe_next,
     strings,
 )
+from bot.web.client_address import client_address
 
 SESSION_COOKIE = "dash_session"
 LOGIN_CSRF_COOKIE = "dash_login_csrf"
@@ -41,7 +43,8 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address: ``X-Forwarded-For`` counts only from ``TRUSTED_PROXIES``."""
+    return client_address(request, dashboard(request).trusted_proxies)
 
 
 def _is_poll(request: Request) -> bool:
@@ -150,7 +153,10 @@ def login(
     result = dashboard(request).accounts.sign_in(username, password, client_ip(request))
     if result.result is not LoginResult.OK or result.token is None:
         status = 429 if result.result is LoginResult.THROTTLED else 401
-        return _login_page(request, f"login.error_{result.result.value}", status, safe_next(next))
+        page = _login_page(request, f"login.error_{result.result.value}", status, safe_next(next))
+        if result.retry_after is not None:
+            page.headers["Retry-After"] = str(max(1, math.ceil(result.retry_after)))
+        return page
     response = RedirectResponse(safe_next(next), status_code=303, headers=SECURITY_HEADERS)
     response.set_cookie(
         SESSION_COOKIE,

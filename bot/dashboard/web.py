@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from bot.dashboard.accounts import Accounts
 from bot.dashboard.i18n import Strings, pick_language, strings_for
+from bot.web.client_address import Network, parse_networks
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -70,6 +71,10 @@ class Dashboard:
             lstrip_blocks=True,
         )
         self.env.filters["local"] = local_time
+
+    @cached_property
+    def trusted_proxies(self) -> tuple[Network, ...]:
+        return parse_networks(self.runtime.settings.trusted_proxies)
 
     @cached_property
     def secure_cookies(self) -> bool:

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlmodel import Session, select
 
-from bot.dashboard.accounts import MAX_FAILED_LOGINS, Accounts
+from bot.dashboard.accounts import FREE_FAILURES, Accounts
 from bot.db.migrate import upgrade
 from bot.db.models import Participant, utcnow
 from bot.flows import Inbound
@@ -201,12 +201,12 @@ def test_a_form_with_a_forged_csrf_token_is_refused(page: Page, stack: Stack) ->
     expect(page.locator("h1")).to_have_text("Casos abiertos")  # still signed in
 
 
-def test_a_locked_out_account_stays_locked(page: Page, stack: Stack) -> None:
+def test_repeated_failures_slow_the_address_down(page: Page, stack: Stack) -> None:
     Accounts(stack.runtime.db).create_user("lucia", PASSWORD, "psychologist")
-    for _ in range(MAX_FAILED_LOGINS):
+    for _ in range(FREE_FAILURES):
         sign_in(page, stack, "lucia", "no es la clave")
         expect(page.locator(".flash.error")).to_be_visible()
     sign_in(page, stack, "lucia", PASSWORD)
-    expect(page.locator(".flash.error")).to_contain_text("bloqueada")
+    expect(page.locator(".flash.error")).to_contain_text("Demasiados intentos fallidos")
     page.goto(f"{stack.url}/dashboard")
     expect(page.locator("h1")).to_have_text("Ingresar")
