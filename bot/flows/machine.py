@@ -15,6 +15,7 @@ from bot.flows import prompts, screening
 from bot.flows.matching import command_of, is_keyword, match_choice
 from bot.flows.state import ConvState, State, Step
 from bot.flows.types import (
+    CRISIS_REPLY,
     DeleteData,
     ForgetMessages,
     Inbound,
@@ -79,7 +80,9 @@ class Engine:
             step.effects.append(_crisis_signal(crisis, msg))
             crisis_lines = self.content.resources.crisis_lines_text(conv.language)
             catalog = self.content.catalog(conv.language)
-            step.say(catalog.render("crisis_detected", crisis_lines=crisis_lines))
+            step.say(
+                catalog.render("crisis_detected", crisis_lines=crisis_lines), purpose=CRISIS_REPLY
+            )
         return step
 
     # --- routing ------------------------------------------------------------------------
@@ -310,7 +313,7 @@ class Engine:
         step = Step()
         step.effects.append(_crisis_signal(crisis, msg))
         crisis_lines = self.content.resources.crisis_lines_text(conv.language)
-        step.say(catalog.render("crisis_detected", crisis_lines=crisis_lines))
+        step.say(catalog.render("crisis_detected", crisis_lines=crisis_lines), purpose=CRISIS_REPLY)
         if conv.state is not State.ACUITY:
             conv.context["after_acuity"] = conv.state.value
         if conv.state in (State.NEW, State.REFUSED, State.CONSENT, State.STOPPED):

@@ -535,7 +535,7 @@ class ConversationService:
                 "recipient_hash": person.external_hash,
                 "recipient_enc": None if inline else person.external_enc,
                 # A reply to a person who is gone: deleted once sent (``FAREWELL``).
-                "purpose": FAREWELL if detached else "reply",
+                "purpose": FAREWELL if detached else reply.purpose,
                 "text": reply.text,
                 "choices": [
                     {"key": c.key, "label": c.label, "payload": c.payload} for c in reply.choices
