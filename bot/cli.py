@@ -52,7 +52,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         "unlock-user": _unlock_user,
         "export": _export,
     }[args.command]
-    return handler(settings, args)
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        return handler(settings, args)
+    except OperationalError as exc:
+        # Unreachable, refusing, or wrong credentials: one line, not a traceback.
+        print(database_unreachable(settings, exc), file=sys.stderr)
+        return 1
+
+
+def database_unreachable(settings: Settings, exc: BaseException) -> str:
+    """One line naming the database (without its password) and the driver's first line."""
+    from sqlalchemy.engine import make_url
+
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = cause[0] if cause else type(exc).__name__
+    return f"cannot reach the database at DATABASE_URL={where}: {reason}"
 
 
 def _ensure_migrated(settings: Settings) -> bool:

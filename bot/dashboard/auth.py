@@ -4,7 +4,10 @@
   HttpOnly, SameSite=Lax, ``Secure`` when ``PUBLIC_BASE_URL`` is https, scoped to
   ``/dashboard``. Sessions end after idle time and at an absolute limit.
 * Every POST is checked by :func:`csrf_guard` (a dependency of the whole router): signed-in
-  forms carry the session's token; the login form uses a double-submit cookie.
+  forms carry the session's token (kept server-side with the session); the login form's
+  token is bound to a random pre-session cookie by an HMAC under a key derived from
+  ``SECRET_KEY`` (:mod:`bot.dashboard.login_csrf`), so a pair made up by anyone else, or a
+  token taken from another browser, is refused.
 * Every page but the login page needs a session: browsers are redirected to the login page,
   scripts (polls) and form posts get 401.
 """
@@ -107,7 +110,8 @@ async def csrf_guard(request: Request) -> None:
         value = form.get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
     if request.url.path == LOGIN_PATH:
-        if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), given):
+        signer = dashboard(request).login_csrf
+        if not signer.verify(request.cookies.get(LOGIN_CSRF_COOKIE, ""), given):
             raise HTTPException(status_code=403, detail="invalid or missing CSRF token")
         return
     active = await run_in_threadpool(_load_session, request)
@@ -121,12 +125,13 @@ router = APIRouter()
 
 
 def _login_page(request: Request, error: str | None, status_code: int, next_url: str) -> Response:
-    token = secrets.token_urlsafe(32)
+    nonce = secrets.token_urlsafe(32)
+    token = dashboard(request).login_csrf.token(nonce)
     page = Page(request, strings(request), csrf=token, active="login")
     response = render(page, "login.html", status_code, error=error, next_url=next_url)
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
-        token,
+        nonce,
         max_age=3600,
         path=COOKIE_PATH,
         httponly=True,
