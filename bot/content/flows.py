@@ -29,6 +29,8 @@ class FlowConfig(_Strict):
     acuity_instrument: str
     acuity_item: str
     resume_prompt_after_minutes: int = Field(default=30, ge=1)
+    #: The detector's check question unanswered this long counts as a "yes" (escalates).
+    check_silence_minutes: int = Field(default=10, ge=1, le=120)
 
     def instrument_ids(self) -> set[str]:
         ids = {self.depression_check, self.anxiety_check, self.acuity_instrument}

@@ -27,6 +27,13 @@ class Keywords(_Strict):
     continue_: list[str] = Field(alias="continue")
     yes: list[str]
     no: list[str]
+    #: Answers to the check question that are neither yes nor no ("no sé", "a veces"):
+    #: treated as yes, as a clinician would.
+    unsure: list[str] = Field(min_length=1)
+    #: Declining to answer ("prefiero no responder"): also treated as yes.
+    decline: list[str] = Field(min_length=1)
+    #: Replies that start like a "no" but are not one ("no entiendo"): asked again.
+    unclear: list[str] = Field(min_length=1)
 
 
 class Choices(_Strict):
@@ -40,6 +47,7 @@ class Choices(_Strict):
     delete_no: str
     lang_es: str
     lang_en: str
+    decline: str
 
 
 class MenuOptions(_Strict):
@@ -108,6 +116,12 @@ REQUIRED_TEXT = (
     "unsupported",
     "unknown_command",
     "too_long",
+    "check_question",
+    "check_question_other",
+    "check_again",
+    "check_no",
+    "crisis_third_party",
+    "crisis_self_harm",
 )
 
 

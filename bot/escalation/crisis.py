@@ -1,12 +1,20 @@
-"""Adapts free-text crisis detection to the conversation engine's detector interface."""
+"""Adapts free-text crisis detection to the conversation engine's detector interfaces.
+
+The engine asks two things of a message: is it certainly a crisis (``CrisisMatch``: the
+crisis reply and an escalation), and if not, is there enough risk to ask the check
+question (``Concern``)? Both come from one assessment, remembered per text.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
 from bot.escalation.detection import Assessment, Detector, Outcome, load_detector
+from bot.flows.concern import Concern, ConcernDetector
 from bot.flows.machine import CrisisDetector, CrisisMatch
+from bot.instruments.schema import Priority
 
 
 @lru_cache(maxsize=8)
@@ -28,27 +36,72 @@ REMEMBERED_TEXTS = 4096
 #: Longer texts are checked each time rather than kept in memory.
 REMEMBERED_LENGTH = 500
 
+Assess = Callable[[str], Assessment]
+
+
+@lru_cache(maxsize=8)
+def _assessor(detector: Detector) -> Assess:
+    remembered = lru_cache(maxsize=REMEMBERED_TEXTS)(detector.assess)
+
+    def assess(text: str) -> Assessment:
+        return remembered(text) if len(text) <= REMEMBERED_LENGTH else detector.assess(text)
+
+    return assess
+
 
 def crisis_detector(directory: Path) -> CrisisDetector:
-    detector = cached_detector(directory)
-    remembered = lru_cache(maxsize=REMEMBERED_TEXTS)(lambda text: _detect(text, detector))
+    assess = _assessor(cached_detector(directory))
 
     def detect_crisis(text: str) -> CrisisMatch | None:
-        return remembered(text) if len(text) <= REMEMBERED_LENGTH else _detect(text, detector)
+        return crisis_match(assess(text), text)
 
     return detect_crisis
 
 
-def _detect(text: str, detector: Detector) -> CrisisMatch | None:
-    found: Assessment = detector.assess(text)
+def concern_detector(directory: Path) -> ConcernDetector:
+    assess = _assessor(cached_detector(directory))
+
+    def detect_concern(text: str) -> Concern | None:
+        found = assess(text)
+        if found.outcome is Outcome.UNSURE:
+            return Concern(category=found.category, score=found.score)
+        if found.outcome is Outcome.NONE and found.ask_if_unrecognised:
+            return Concern(category=found.category, score=found.score, unrecognised_only=True)
+        return None
+
+    return detect_concern
+
+
+def crisis_match(found: Assessment, text: str) -> CrisisMatch | None:
+    """A certain crisis as the engine records it; None for anything less."""
     if found.outcome is not Outcome.CRISIS:
         return None
     return CrisisMatch(
         category=found.category,
-        priority="imminent" if found.category in _IMMINENT else "high",
+        priority=priority_of(found),
         pattern_id=found.rule.removeprefix("lexicon:"),
         matched=found.matched or text[:200],
     )
 
 
-_IMMINENT = frozenset({"suicidal_intent", "method_seeking", "third_party_emergency"})
+#: Priority by kind of message when no curated phrase says otherwise (the same mapping as
+#: the lexicon's categories, ``config/crisis/es.yaml``; pending clinical sign-off). A
+#: third-person report of an act in progress is an emergency; one of talk, high.
+CATEGORY_PRIORITY: dict[str, Priority] = {
+    "suicidal_intent": Priority.IMMINENT,
+    "method_seeking": Priority.IMMINENT,
+    "third_party_emergency": Priority.IMMINENT,
+    "suicidal_ideation": Priority.HIGH,
+    "farewell": Priority.HIGH,
+    "past_attempt": Priority.HIGH,
+    "self_harm": Priority.HIGH,
+    "third_party": Priority.HIGH,
+}
+
+
+def priority_of(found: Assessment) -> str:
+    """The more urgent of the kind's priority and the curated phrase's, if one matched."""
+    candidates = [CATEGORY_PRIORITY.get(found.category, Priority.HIGH)]
+    if found.lexicon_priority is not None:
+        candidates.append(Priority(found.lexicon_priority))
+    return max(candidates, key=lambda p: p.rank).value

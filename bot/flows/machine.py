@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.content import Content
-from bot.flows import prompts, screening
+from bot.flows import concern, prompts, screening
+from bot.flows.concern import Concern, ConcernDetector
 from bot.flows.matching import command_of, is_keyword, match_choice
 from bot.flows.state import ConvState, State, Step
 from bot.flows.types import (
@@ -53,20 +54,29 @@ class Engine:
         *,
         inactivity_expiry: timedelta = timedelta(hours=24),
         detect_crisis: CrisisDetector = _no_detector,
+        detect_concern: ConcernDetector = concern.no_concern,
     ) -> None:
         self.content = content
         self.inactivity_expiry = inactivity_expiry
         self.resume_after = timedelta(minutes=content.flows.resume_prompt_after_minutes)
         self.detect_crisis = detect_crisis
+        self.detect_concern = detect_concern
 
     # --- entry point ------------------------------------------------------------------------
 
     def step(self, conv: ConvState, msg: Inbound, now: datetime) -> Step:
+        text = msg.text if msg.kind == "text" and len(msg.text) <= MAX_ANSWER_LENGTH else ""
         crisis = self.detect_crisis(msg.text) if msg.kind == "text" and msg.text else None
         if crisis is not None:
             step = self._crisis(conv, msg, crisis)
+        elif conv.state is State.CHECK and text:
+            step = self._check_answer(conv, msg, now)
         else:
-            step = self._route(conv, msg, now)
+            found = self.detect_concern(text) if text else None
+            if found is not None and self._should_ask(conv, msg, found, now):
+                step = concern.ask(self.content, conv, found, text)
+            else:
+                step = self._route(conv, msg, now)
         conv.last_activity_at = now
         return step
 
@@ -77,7 +87,7 @@ class Engine:
         crisis = self.detect_crisis(msg.text) if msg.kind == "text" and msg.text else None
         step = Step()
         if crisis is not None:
-            step.effects.append(_crisis_signal(crisis, msg))
+            step.effects.append(_crisis_signal(crisis, msg, answer_to_check=False))
             crisis_lines = self.content.resources.crisis_lines_text(conv.language)
             catalog = self.content.catalog(conv.language)
             step.say(
@@ -307,13 +317,25 @@ class Engine:
 
     # --- crisis ------------------------------------------------------------------------------
 
-    def _crisis(self, conv: ConvState, msg: Inbound, crisis: CrisisMatch) -> Step:
-        """Crisis words in any state: safe reply, crisis lines, a signal, the safety question."""
+    def _crisis(
+        self, conv: ConvState, msg: Inbound, crisis: CrisisMatch, answer_to_check: bool = False
+    ) -> Step:
+        """Crisis words in any state: safe reply, crisis lines, a signal, the safety question
+        (for a report about someone else: words for the helper, and no question)."""
         catalog = self.content.catalog(conv.language)
         step = Step()
-        step.effects.append(_crisis_signal(crisis, msg))
+        if conv.state is State.CHECK:
+            previous, _about, withdraw = concern.settle(conv)
+            conv.state = previous
+            step.effects.append(withdraw)
+        step.effects.append(_crisis_signal(crisis, msg, answer_to_check))
         crisis_lines = self.content.resources.crisis_lines_text(conv.language)
-        step.say(catalog.render("crisis_detected", crisis_lines=crisis_lines), purpose=CRISIS_REPLY)
+        reply = CRISIS_REPLIES.get(crisis.category, "crisis_detected")
+        step.say(catalog.render(reply, crisis_lines=crisis_lines), purpose=CRISIS_REPLY)
+        if crisis.category in concern.THIRD_PARTY:
+            if conv.state is State.QUESTION and conv.instrument_id:
+                conv.state = State.RESUME  # their next message is offered the questions back
+            return step
         if conv.state is not State.ACUITY:
             conv.context["after_acuity"] = conv.state.value
         if conv.state in (State.NEW, State.REFUSED, State.CONSENT, State.STOPPED):
@@ -350,6 +372,64 @@ class Engine:
         step.replies.append(prompts.prompt(self.content, conv))
         return step
 
+    # --- the check question (the detector is unsure: bot.flows.concern) ----------------------
+
+    def _should_ask(self, conv: ConvState, msg: Inbound, found: Concern, now: datetime) -> bool:
+        """Ask unless the message is a command or an answer to what was asked, or the
+        state is one where it is not asked. A concern below the unsure threshold
+        (``unrecognised_only``) is asked only in a questionnaire."""
+        if not concern.may_ask(conv, now) or msg.payload is not None:
+            return False
+        if found.unrecognised_only and conv.state is not State.QUESTION:
+            return False
+        text = msg.text
+        if command_of(text) is not None or self._is_keyword(conv, text):
+            return False
+        choices = prompts.current_choices(self.content, conv)
+        return match_choice(text, choices, prompts.aliases_for(self.content, conv)) is None
+
+    def _is_keyword(self, conv: ConvState, text: str) -> bool:
+        words: list[str] = []
+        for lang in ("es", "en"):
+            kw = self.content.catalog(lang).keywords
+            words += [*kw.menu, *kw.help, *kw.stop, *kw.delete, *kw.back, *kw.repeat]
+            words += [*kw.start, *kw.continue_]
+        return is_keyword(text, words)
+
+    def _check_answer(self, conv: ConvState, msg: Inbound, now: datetime) -> Step:
+        catalog = self.content.catalog(conv.language)
+        text = msg.text
+        if msg.payload is None:
+            global_step = self._global(conv, text, command_of(text), None, now)
+            if global_step is not None:
+                if conv.state is not State.CHECK:
+                    # Left without answering: the held signal stays and acts on its time.
+                    conv.context.pop("check", None)
+                    conv.context.pop("after_check", None)
+                return global_step
+        worrying = self.detect_concern(text) is not None
+        answer = concern.read_answer(self.content, conv, text, msg.payload, worrying)
+        if answer == "unclear" and not concern.count_unclear(conv):
+            return self._reprompt(conv, catalog.render("check_again"))
+        message = str(conv.context.get("check", {}).get("message", ""))
+        previous, about, withdraw = concern.settle(conv)
+        conv.state = previous
+        if answer == "no":
+            conv.context["check_no_at"] = now.isoformat()
+            step = self._reprompt(conv, catalog.render("check_no"))
+            step.effects.insert(0, withdraw)
+            return step
+        # "sí", declined, ambivalent, worrying, or unclear twice: as crisis words would be.
+        match = CrisisMatch(
+            category="third_party" if about == "other" else concern.CHECK_YES_RULE,
+            priority=concern.CHECK_PRIORITY,
+            pattern_id=concern.CHECK_YES_RULE,
+            matched=message or text[:200],
+        )
+        step = self._crisis(conv, msg, match, answer_to_check=True)
+        step.effects.insert(0, withdraw)
+        return step
+
     # --- helpers -----------------------------------------------------------------------------
 
     def _reprompt(self, conv: ConvState, preface: str | None = None) -> Step:
@@ -373,13 +453,26 @@ class Engine:
         return self._reprompt(conv, self.content.catalog(conv.language).render("expired"))
 
 
-def _crisis_signal(crisis: CrisisMatch, msg: Inbound) -> RaiseSignal:
+#: Replies for kinds of message where the first-person crisis reply would be wrong.
+CRISIS_REPLIES = {
+    "third_party": "crisis_third_party",
+    "third_party_emergency": "crisis_third_party",
+    "self_harm": "crisis_self_harm",
+}
+
+
+def _crisis_signal(crisis: CrisisMatch, msg: Inbound, answer_to_check: bool) -> RaiseSignal:
+    """``answer_to_check``: ``msg`` answers the check question; the message quoted to the
+    psychologist is the one that raised it (``crisis.matched``), with this answer."""
+    detail: dict[str, str] = {"matched": crisis.matched, "message": msg.text[:1000]}
+    if answer_to_check:
+        detail = {"matched": crisis.matched, "message": crisis.matched, "answer": msg.text[:200]}
     return RaiseSignal(
         source="free_text",
         rule_id=f"text.{crisis.pattern_id}",
         priority=crisis.priority,
         reason=crisis.category,
-        detail={"matched": crisis.matched, "message": msg.text[:1000]},
+        detail=detail,
     )
 
 

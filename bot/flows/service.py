@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, bindparam, delete, or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.crypto import Cipher, new_pseudonym
 from bot.db.engine import read_only
@@ -49,6 +49,7 @@ from bot.flows.types import (
     Reply,
     SaveScreening,
     SetOptOut,
+    WithdrawHeldSignals,
 )
 
 log = logging.getLogger(__name__)
@@ -458,12 +459,27 @@ class ConversationService:
                         reason=effect.reason,
                         detail=effect.detail,
                         created_at=now,
+                        not_before=now + effect.hold_for if effect.hold_for else None,
                     )
                 )
                 outcome.signals += 1
                 log.warning(
                     "risk signal raised",
                     extra={"rule": effect.rule_id, "priority": effect.priority},
+                )
+            case WithdrawHeldSignals(rule_id=rule_id, reason=reason):
+                session.flush()
+                # Not yet acted on: escalation takes a held signal only once its time has
+                # come and it is unprocessed; a signal it already took stays (a case opened).
+                session.execute(
+                    update(RiskSignal)
+                    .where(
+                        RiskSignal.participant_id == pid,  # type: ignore[arg-type]
+                        RiskSignal.rule_id == rule_id,  # type: ignore[arg-type]
+                        col(RiskSignal.processed_at).is_(None),
+                        col(RiskSignal.not_before).is_not(None),
+                    )
+                    .values(processed_at=now, withdrawn_at=now, reason=reason)
                 )
             case SetOptOut(opted_out=opted_out):
                 person.opted_out_at = now if opted_out else None

@@ -21,6 +21,7 @@ class State(StrEnum):
     REFERRAL = "referral"  # offered a psychologist's contact
     CONFIRM_DELETE = "confirm_delete"
     ACUITY = "acuity"  # crisis words seen: asking the safety question
+    CHECK = "check"  # the detector was unsure: asking whether they think of suicide
     STOPPED = "stopped"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 MessageKind = Literal["text", "unsupported"]
@@ -74,13 +74,27 @@ class SaveScreening:
 
 @dataclass(frozen=True, slots=True)
 class RaiseSignal:
-    """Something a human must look at. ``source``: instrument, free_text or request."""
+    """Something a human must look at. ``source``: instrument, free_text or request.
+
+    ``hold_for``: the signal is kept but not acted on until this much time has passed, and
+    can be withdrawn before that (``WithdrawHeldSignals``): the unanswered check question.
+    """
 
     source: str
     rule_id: str
     priority: str
     reason: str
     detail: dict[str, Any] = field(default_factory=dict)
+    hold_for: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawHeldSignals:
+    """Withdraw this person's held signals of ``rule_id`` not yet acted on (the check
+    question was answered, so its silence rule no longer applies)."""
+
+    rule_id: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,4 +112,12 @@ class ForgetMessages:
     """Drop the text of the messages kept so far (a refusal keeps only the refusal)."""
 
 
-Effect = RecordConsent | SaveScreening | RaiseSignal | SetOptOut | DeleteData | ForgetMessages
+Effect = (
+    RecordConsent
+    | SaveScreening
+    | RaiseSignal
+    | WithdrawHeldSignals
+    | SetOptOut
+    | DeleteData
+    | ForgetMessages
+)

@@ -63,7 +63,7 @@ def test_acuity_yes_is_imminent_and_the_questionnaire_can_resume(chat: EngineCha
 
 def test_acuity_no_still_leaves_the_signal(chat: EngineChat) -> None:
     chat.to_menu()
-    chat.say("quiero hacerme daño")
+    chat.say("quiero lastimarme")
     step = chat.say("no")
     assert len(chat.effects_of(RaiseSignal)) == 1
     assert "psicólogo" in text_of(step)
