@@ -50,6 +50,9 @@ EVENT_KINDS: tuple[str, ...] = (
     "person_deleted_data",
     "overdue_step",
     "refused",
+    "chain_ended",
+    "note_added",
+    "transferred",
 )
 STEP_STATUSES: tuple[str, ...] = ("pending", "done", "cancelled")
 

@@ -40,6 +40,7 @@ REQUIRED_TEXT: tuple[str, ...] = (
     "case_line",
     "relay",
     "to_person",
+    "transferred_to_you",
 )
 
 

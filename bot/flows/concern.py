@@ -26,7 +26,7 @@ from bot.content import Content
 from bot.flows import prompts
 from bot.flows.matching import match_choice, normalize
 from bot.flows.state import ConvState, State, Step
-from bot.flows.types import RaiseSignal, WithdrawHeldSignals
+from bot.flows.types import NoteForReview, RaiseSignal, WithdrawHeldSignals
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +108,7 @@ def ask(content: Content, conv: ConvState, concern: Concern, message: str) -> St
             hold_for=silence,
         )
     )
+    step.effects.append(NoteForReview("unsure", concern.category, round(concern.score, 3)))
     step.replies.append(prompts.prompt(content, conv))
     return step
 

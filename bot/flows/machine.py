@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 from bot.content import Content
 from bot.flows import concern, prompts, screening
 from bot.flows.concern import Concern, ConcernDetector
-from bot.flows.matching import command_of, is_keyword, match_choice
+from bot.flows.matching import command_of, is_free_text, is_keyword, match_choice
 from bot.flows.state import ConvState, State, Step
 from bot.flows.types import (
     CRISIS_REPLY,
     DeleteData,
     ForgetMessages,
     Inbound,
+    NoteForReview,
     RaiseSignal,
     RecordConsent,
     Reply,
@@ -76,7 +77,7 @@ class Engine:
             if found is not None and self._should_ask(conv, msg, found, now):
                 step = concern.ask(self.content, conv, found, text)
             else:
-                step = self._route(conv, msg, now)
+                step = self._route(conv, msg, now, found)
         conv.last_activity_at = now
         return step
 
@@ -97,7 +98,10 @@ class Engine:
 
     # --- routing ------------------------------------------------------------------------
 
-    def _route(self, conv: ConvState, msg: Inbound, now: datetime) -> Step:
+    def _route(
+        self, conv: ConvState, msg: Inbound, now: datetime, found: Concern | None = None
+    ) -> Step:
+        """``found``: the detector's (unasked) concern about the message, if any."""
         catalog = self.content.catalog(conv.language)
         text = msg.text or ""
         command = command_of(text)
@@ -121,7 +125,7 @@ class Engine:
         if conv.state is State.QUESTION and self._idle_for(conv, now) >= self.resume_after:
             conv.state = State.RESUME
             return self._reprompt(conv)
-        return self._in_state(conv, text, msg.payload, now)
+        return self._in_state(conv, text, msg.payload, now, found)
 
     def _global(
         self, conv: ConvState, text: str, command: str | None, payload: str | None, now: datetime
@@ -175,7 +179,14 @@ class Engine:
             )
         return None
 
-    def _in_state(self, conv: ConvState, text: str, payload: str | None, now: datetime) -> Step:
+    def _in_state(
+        self,
+        conv: ConvState,
+        text: str,
+        payload: str | None,
+        now: datetime,
+        found: Concern | None = None,
+    ) -> Step:
         choices = prompts.current_choices(self.content, conv)
         catalog = self.content.catalog(conv.language)
         if payload is not None:
@@ -186,7 +197,13 @@ class Engine:
             choice = match_choice(text, choices, prompts.aliases_for(self.content, conv))
         if choice is None:
             key = "invalid_answer" if conv.state is State.QUESTION else "invalid_choice"
-            return self._reprompt(conv, catalog.render(key))
+            step = self._reprompt(conv, catalog.render(key))
+            if payload is None and is_free_text(text):
+                # Words the bot did not understand: kept (with consent) for staff to label.
+                score = round(found.score, 3) if found else None
+                category = found.category if found else None
+                step.effects.append(NoteForReview("unrecognised", category, score))
+            return step
         kind, _, value = choice.payload.rpartition(":")
         return self._choose(conv, kind, value, now)
 

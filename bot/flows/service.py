@@ -35,6 +35,7 @@ from bot.db.models import (
 )
 from bot.delivery import stats
 from bot.delivery.window import FAREWELL, HOLDING_CHANNELS, may_have_held
+from bot.escalation.review.models import DetectionReview
 from bot.flows.machine import CrisisDetector
 from bot.flows.machine import Engine as FlowEngine
 from bot.flows.state import ConvState, State
@@ -44,6 +45,7 @@ from bot.flows.types import (
     Effect,
     ForgetMessages,
     Inbound,
+    NoteForReview,
     RaiseSignal,
     RecordConsent,
     Reply,
@@ -352,9 +354,8 @@ class ConversationService:
 
         keep_text = conv.state not in NO_CONSENT_STATES or _consented(step.effects)
         # (without consent nothing is kept)
-        self.store.finish_message(
-            conn, pending.id, person.id, now, pending.text if keep_text else None
-        )
+        kept = pending.text if keep_text else None
+        self.store.finish_message(conn, pending.id, person.id, now, kept)
         outcome = StepOutcome(inbound_id=pending.id, participant_id=person.id, replies=step.replies)
         # Erasure, or a refusal of consent (which keeps only the refusal): the person goes.
         deleted = any(isinstance(e, (DeleteData, ForgetMessages)) for e in step.effects)
@@ -366,7 +367,7 @@ class ConversationService:
             and may_have_held(person.last_inbound_at, now)
         )
         for effect in step.effects:
-            self._apply(session, effect, person, now, outcome)
+            self._apply(session, effect, person, now, outcome, kept, conv.language)
         if not deleted:
             person.language = conv.language
             person.last_inbound_at = max(
@@ -418,7 +419,11 @@ class ConversationService:
         person: Person,
         now: datetime,
         outcome: StepOutcome,
+        kept_text: str | None = None,
+        language: str = "es",
     ) -> None:
+        """``kept_text``: the message's text when it is kept (the person consented), else
+        None; ``language``: the conversation's language after the step."""
         pid = person.id
         match effect:
             case RecordConsent(given=given, text_version=version):
@@ -485,6 +490,19 @@ class ConversationService:
                 person.opted_out_at = now if opted_out else None
             case ForgetMessages():
                 self._delete_person(session, pid, keep_refusal=True)
+            case NoteForReview(kind=kind, category=category, score=score):
+                if kept_text:  # never without consent: a row without its words is no use
+                    session.add(
+                        DetectionReview(
+                            participant_id=pid,
+                            kind=kind,
+                            text=kept_text[:MAX_STORED_TEXT],
+                            language=language,
+                            category=category,
+                            score=score,
+                            created_at=now,
+                        )
+                    )
             case DeleteData():
                 self._delete_person(session, pid)
 
@@ -525,7 +543,7 @@ class ConversationService:
                 .where(Consent.participant_id == pid, Consent.given == False)  # type: ignore[arg-type]  # noqa: E712
                 .values(participant_id=None)
             )
-        for model in (Screening, Consent, Conversation):
+        for model in (Screening, Consent, Conversation, DetectionReview):
             session.execute(delete(model).where(model.participant_id == pid))  # type: ignore[attr-defined]
         session.delete(participant)
         session.flush()

@@ -112,6 +112,17 @@ class ForgetMessages:
     """Drop the text of the messages kept so far (a refusal keeps only the refusal)."""
 
 
+@dataclass(frozen=True, slots=True)
+class NoteForReview:
+    """Keep this message for staff to label (``bot.escalation.review``): ``kind`` is
+    ``unsure`` (the detector asked its check question) or ``unrecognised`` (free text that
+    answered nothing). The storage layer keeps it only with the person's consent."""
+
+    kind: Literal["unsure", "unrecognised"]
+    category: str | None = None
+    score: float | None = None
+
+
 Effect = (
     RecordConsent
     | SaveScreening
@@ -120,4 +131,5 @@ Effect = (
     | SetOptOut
     | DeleteData
     | ForgetMessages
+    | NoteForReview
 )

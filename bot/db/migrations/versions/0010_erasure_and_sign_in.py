@@ -2,7 +2,7 @@
 last unlocked a dashboard account (earlier failed sign-ins stop counting)
 
 Revision ID: 0010
-Revises: 0013
+Revises: 0011
 Create Date: 2026-12-04 09:30:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import bot.db.models
 
 revision: str = "0010"
-down_revision: str | None = "0013"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
