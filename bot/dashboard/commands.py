@@ -46,12 +46,12 @@ def _read_password(from_stdin: bool) -> str | None:
 
 def create_user(settings: Settings, args: argparse.Namespace) -> int:
     from bot.dashboard.accounts import AccountError, Accounts
-    from bot.db.engine import make_engine
+    from bot.db.engine import make_engine, timeouts_of
 
     password = _read_password(args.password_stdin)
     if password is None:
         return 1
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, timeouts=timeouts_of(settings))
     try:
         user = Accounts(engine).create_user(
             args.username, password, args.role, psychologist_id=args.psychologist_id
@@ -90,7 +90,7 @@ def _day_start(text: str) -> datetime:
 def export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.content import load_content
     from bot.dashboard import export as exporter
-    from bot.db.engine import make_engine
+    from bot.db.engine import make_engine, timeouts_of
     from bot.db.models import utcnow
 
     try:
@@ -100,7 +100,7 @@ def export(settings: Settings, args: argparse.Namespace) -> int:
         print("--since and --until take dates as YYYY-MM-DD", file=sys.stderr)
         return 2
     content = load_content(settings.config_dir)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, timeouts=timeouts_of(settings))
     try:
         data = exporter.rows(engine, since, until)
         if args.format == "csv":
