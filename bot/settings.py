@@ -129,6 +129,13 @@ class Settings(BaseSettings):
         description="Seconds within which the webhooks and `/readyz` answer: past it they "
         "answer 503 (webhooks with `Retry-After`).",
     )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of the reverse proxies in front "
+        "of the service, e.g. `127.0.0.1` (nginx on the same host) or `172.16.0.0/12` "
+        "(Docker's bridge networks). Only from these is `X-Forwarded-For` believed for the "
+        "client address (sign-in throttling, the audit log). Empty: the TCP peer is the client.",
+    )
 
     # --- outbound delivery: WhatsApp templates and quick replies (bot/delivery) -------------
     twilio_template_followup_sid: str | None = Field(
@@ -199,6 +206,14 @@ class Settings(BaseSettings):
         return value
 
     # --- end of outbound delivery settings ---------------------------------------------------
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        from bot.web.client_address import parse_networks
+
+        parse_networks(value)
+        return value
 
     @field_validator("secret_key")
     @classmethod

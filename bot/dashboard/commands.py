@@ -1,4 +1,4 @@
-"""``python -m bot create-user`` and ``python -m bot export`` (wired in :mod:`bot.cli`)."""
+"""``python -m bot create-user``, ``unlock-user`` and ``export`` (wired in :mod:`bot.cli`)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     user.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    unlock = commands.add_parser(
+        "unlock-user",
+        help="let a dashboard account sign in again at once from every address "
+        "(earlier failed sign-ins stop counting)",
+    )
+    unlock.add_argument("--username", required=True)
     export = commands.add_parser("export", help="export completed screenings (CSV or FHIR R4)")
     export.add_argument("--format", choices=("csv", "fhir"), required=True)
     export.add_argument("--since", required=True, help="first day, YYYY-MM-DD (Lima time)")
@@ -56,6 +62,22 @@ def create_user(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print(f"created {user.role} {user.username!r}; sign in at /dashboard")
+    return 0
+
+
+def unlock_user(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.dashboard.accounts import AccountError, Accounts
+    from bot.db.engine import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        user = Accounts(engine).unlock(args.username, actor="cli")
+    except AccountError as exc:
+        print(f"cannot unlock the user: {exc.code.replace('_', ' ')}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"unlocked {user.username!r}: failed sign-ins before now no longer slow it down")
     return 0
 
 

@@ -16,6 +16,7 @@ from bot.flows.concern import Concern, ConcernDetector
 from bot.flows.matching import command_of, is_free_text, is_keyword, match_choice
 from bot.flows.state import ConvState, State, Step
 from bot.flows.types import (
+    CRISIS_REPLY,
     DeleteData,
     ForgetMessages,
     Inbound,
@@ -90,7 +91,9 @@ class Engine:
             step.effects.append(_crisis_signal(crisis, msg, answer_to_check=False))
             crisis_lines = self.content.resources.crisis_lines_text(conv.language)
             catalog = self.content.catalog(conv.language)
-            step.say(catalog.render("crisis_detected", crisis_lines=crisis_lines))
+            step.say(
+                catalog.render("crisis_detected", crisis_lines=crisis_lines), purpose=CRISIS_REPLY
+            )
         return step
 
     # --- routing ------------------------------------------------------------------------
@@ -345,7 +348,7 @@ class Engine:
         step.effects.append(_crisis_signal(crisis, msg, answer_to_check))
         crisis_lines = self.content.resources.crisis_lines_text(conv.language)
         reply = CRISIS_REPLIES.get(crisis.category, "crisis_detected")
-        step.say(catalog.render(reply, crisis_lines=crisis_lines))
+        step.say(catalog.render(reply, crisis_lines=crisis_lines), purpose=CRISIS_REPLY)
         if crisis.category in concern.THIRD_PARTY:
             if conv.state is State.QUESTION and conv.instrument_id:
                 conv.state = State.RESUME  # their next message is offered the questions back
