@@ -1,7 +1,7 @@
 """On-call changes made at run time (dashboard, Telegram) and their audit log
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0010
 Create Date: 2026-12-04 09:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import bot.db.models
 
 revision: str = "0012"
-down_revision: str | None = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
