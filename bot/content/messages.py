@@ -27,6 +27,8 @@ class Keywords(_Strict):
     continue_: list[str] = Field(alias="continue")
     yes: list[str]
     no: list[str]
+    #: Words that decline a question ("prefiero no responder").
+    decline: list[str] = Field(default_factory=list)
 
 
 class Choices(_Strict):

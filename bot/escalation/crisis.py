@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from bot.content.priorities import PriorityTable, load_priorities
 from bot.escalation.detection import Assessment, Detector, Outcome, load_detector
 from bot.flows.machine import CrisisDetector, CrisisMatch
 
@@ -29,26 +30,33 @@ REMEMBERED_TEXTS = 4096
 REMEMBERED_LENGTH = 500
 
 
+def priority_table(directory: Path) -> PriorityTable:
+    """The one priority table, ``config/priorities.yaml`` beside the detector's folder."""
+    return load_priorities(directory.resolve().parent / "priorities.yaml")
+
+
 def crisis_detector(directory: Path) -> CrisisDetector:
     detector = cached_detector(directory)
-    remembered = lru_cache(maxsize=REMEMBERED_TEXTS)(lambda text: _detect(text, detector))
+    table = priority_table(directory)
+    remembered = lru_cache(maxsize=REMEMBERED_TEXTS)(lambda text: _detect(text, detector, table))
 
     def detect_crisis(text: str) -> CrisisMatch | None:
-        return remembered(text) if len(text) <= REMEMBERED_LENGTH else _detect(text, detector)
+        if len(text) <= REMEMBERED_LENGTH:
+            return remembered(text)
+        return _detect(text, detector, table)
 
     return detect_crisis
 
 
-def _detect(text: str, detector: Detector) -> CrisisMatch | None:
+def _detect(text: str, detector: Detector, table: PriorityTable) -> CrisisMatch | None:
     found: Assessment = detector.assess(text)
     if found.outcome is not Outcome.CRISIS:
         return None
     return CrisisMatch(
         category=found.category,
-        priority="imminent" if found.category in _IMMINENT else "high",
+        # A category the table does not list is "high": never lower (the loader checks
+        # that every detector category has a row).
+        priority=table.priority_of(found.category, default="high"),
         pattern_id=found.rule.removeprefix("lexicon:"),
         matched=found.matched or text[:200],
     )
-
-
-_IMMINENT = frozenset({"suicidal_intent", "method_seeking", "third_party_emergency"})

@@ -240,7 +240,7 @@ class Engine:
             )
         if action == "talk":
             step = self._reprompt(conv, catalog.render("talk_requested"))
-            step.effects.append(_talk_request("menu"))
+            step.effects.append(_talk_request(self.content, "menu"))
             return step
         if action == "resources":
             text = catalog.render(
@@ -261,7 +261,7 @@ class Engine:
         if not accepted:
             return self._reprompt(conv, catalog.render("referral_declined"))
         step = self._reprompt(conv, catalog.render("referral_accepted"))
-        step.effects.append(_talk_request("referral_offer"))
+        step.effects.append(_talk_request(self.content, "referral_offer"))
         return step
 
     def _delete(self, conv: ConvState, *, confirmed: bool) -> Step:
@@ -328,7 +328,7 @@ class Engine:
                 RaiseSignal(
                     source="free_text",
                     rule_id="text.acuity_yes",
-                    priority="imminent",
+                    priority=self.content.priorities.priority_of("acuity_yes", "imminent"),
                     reason="acuity question answered yes after crisis words",
                     detail={"answer": value},
                 )
@@ -380,11 +380,11 @@ def _crisis_signal(crisis: CrisisMatch, msg: Inbound) -> RaiseSignal:
     )
 
 
-def _talk_request(origin: str) -> RaiseSignal:
+def _talk_request(content: Content, origin: str) -> RaiseSignal:
     return RaiseSignal(
         source="request",
         rule_id="request.talk_to_psychologist",
-        priority="routine",
+        priority=content.priorities.priority_of("talk_to_psychologist", "routine"),
         reason="asked to talk to a psychologist",
         detail={"origin": origin},
     )

@@ -44,11 +44,25 @@ def option_choices(instrument: Instrument, item: Item, lang: str) -> tuple[Choic
     )
 
 
-def option_aliases(catalog: Catalog, item: Item) -> dict[str, list[str]]:
-    """Lets "sí"/"no"/"yes" answer yes/no items."""
+#: The old numbering of yes/no items (0 = No) is still understood where no option uses it.
+OLD_NO_KEY = "0"
+
+
+def option_aliases(
+    catalog: Catalog, item: Item, instrument: Instrument | None = None, prefix: str = ""
+) -> dict[str, list[str]]:
+    """Lets "sí"/"no"/"yes"/"prefiero no responder" answer yes/no items, and the old "0" mean
+    No where no option is numbered 0."""
+    prefix = prefix or f"ans:{item.id}"
+    no_words = list(catalog.keywords.no)
+    if instrument is not None:
+        keys = {o.typed_key for o in instrument.options_for(item)}
+        if OLD_NO_KEY not in keys:
+            no_words.append(OLD_NO_KEY)
     return {
-        f"ans:{item.id}:yes": catalog.keywords.yes,
-        f"ans:{item.id}:no": catalog.keywords.no,
+        f"{prefix}:yes": catalog.keywords.yes,
+        f"{prefix}:no": no_words,
+        f"{prefix}:decline": catalog.keywords.decline,
     }
 
 
@@ -135,10 +149,13 @@ def aliases_for(content: Content, conv: ConvState) -> dict[str, list[str]]:
                 aliases["resume:no"] = [*catalog.keywords.no, *catalog.keywords.menu]
             return aliases
         case State.QUESTION:
-            item = content.instruments[conv.instrument_id or ""].item(conv.item_id or "")
-            return option_aliases(catalog, item)
+            instrument = content.instruments[conv.instrument_id or ""]
+            item = instrument.item(conv.item_id or "")
+            return option_aliases(catalog, item, instrument)
         case State.ACUITY:
-            return {"acuity:yes": catalog.keywords.yes, "acuity:no": catalog.keywords.no}
+            instrument = content.instruments[content.flows.acuity_instrument]
+            item = instrument.item(content.flows.acuity_item)
+            return option_aliases(catalog, item, instrument, prefix="acuity")
         case State.LANGUAGE:
             return {"lang:es": ["es", "espanol", "castellano"], "lang:en": ["en", "ingles"]}
         case _:

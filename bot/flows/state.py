@@ -43,7 +43,15 @@ class ConvState:
         self.item_id = None
         self.answers = {}
         self.plan = []
-        for key in ("started_at", "gate_then", "referral", "in_plan", "suspended"):
+        for key in (
+            "started_at",
+            "gate_then",
+            "referral",
+            "in_plan",
+            "suspended",
+            "raised",
+            "ask_now",
+        ):
             self.context.pop(key, None)
 
 

@@ -23,7 +23,7 @@ def test_phq9_item9_opens_a_high_case_and_alerts_the_primary(desk: Desk) -> None
     assert desk.tick().cases == 1
     case = desk.case()
     assert (case.priority, case.status) == ("high", "open")
-    assert "phq9.phq9_item9" in case.reason and "phq9_9 = 1" in case.reason
+    assert "phq9.item9" in case.reason and "phq9_9 = 1" in case.reason
     assert case.snapshot["screenings"][0]["answers"]["phq9_9"] == "1"
     assert case.chain["priority"] == "high" and case.chain["resolved"][0] == ["ana"]
     alerts = desk.new_alerts()
@@ -82,7 +82,7 @@ def test_new_signals_join_the_open_case(desk: Desk) -> None:
     assert case.priority == "high"
     assert [s["rule"] for s in case.snapshot["signals"]] == [
         "request.talk_to_psychologist",
-        "phq9.phq9_item9",
+        "phq9.item9",
     ]
 
 

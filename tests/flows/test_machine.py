@@ -115,7 +115,7 @@ def test_phq9_item9_flags_whatever_the_total_and_gives_crisis_lines(chat: Engine
     saved = chat.effects_of(SaveScreening)[0]
     assert saved.total == 1 and saved.band == "minimal"
     signals = chat.effects_of(RaiseSignal)
-    assert [(s.rule_id, s.priority) for s in signals] == [("phq9.phq9_item9", "high")]
+    assert [(s.rule_id, s.priority) for s in signals] == [("phq9.item9", "high")]
     assert "113" in text_of(step)
     assert chat.conv.state is State.MENU  # escalated: no referral question on top
 
@@ -228,7 +228,8 @@ def test_asq_acute_positive_is_imminent(chat: EngineChat) -> None:
     assert chat.conv.item_id == "asq_5"
     step = chat.say("sí")
     signals = chat.effects_of(RaiseSignal)
-    assert [s.priority for s in signals] == ["imminent"]
+    # The yes to question 1 raised "high" at once; the yes to question 5 raised it further.
+    assert [s.priority for s in signals] == ["high", "imminent"]
     assert "113" in text_of(step)
 
 

@@ -79,7 +79,7 @@ def test_a_full_phq9_is_stored_with_consent_and_messages(
         assert consent.given
         # item 9 = 1 raised a durable signal in the same transaction
         signal = s.exec(select(RiskSignal)).one()
-        assert (signal.rule_id, signal.priority) == ("phq9.phq9_item9", "high")
+        assert (signal.rule_id, signal.priority) == ("phq9.item9", "high")
         inbound = s.exec(select(InboundMessage).order_by(InboundMessage.id)).all()
         assert len(inbound) == 13 and all(m.status == "done" for m in inbound)
         assert inbound[0].text is None  # before consent nothing is kept
