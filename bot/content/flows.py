@@ -29,6 +29,8 @@ class FlowConfig(_Strict):
     acuity_instrument: str
     acuity_item: str
     resume_prompt_after_minutes: int = Field(default=30, ge=1)
+    #: Minutes after a disclosure at which a waiting person gets a check-in message.
+    waiting_checkins_minutes: list[int] = Field(default_factory=lambda: [10, 30])
 
     def instrument_ids(self) -> set[str]:
         ids = {self.depression_check, self.anxiety_check, self.acuity_instrument}

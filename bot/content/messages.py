@@ -29,6 +29,8 @@ class Keywords(_Strict):
     no: list[str]
     #: Words that decline a question ("prefiero no responder").
     decline: list[str] = Field(default_factory=list)
+    #: Words that ask when a psychologist will write (matched inside the message).
+    when: list[str] = Field(default_factory=list)
 
 
 class Choices(_Strict):
@@ -110,6 +112,27 @@ REQUIRED_TEXT = (
     "unsupported",
     "unknown_command",
     "too_long",
+    "waiting_started",
+    "waiting_prompt",
+    "waiting_choice_plan",
+    "waiting_choice_lines",
+    "waiting_reply",
+    "waiting_when",
+    "waiting_when_late",
+    "waiting_no_questionnaire",
+    "waiting_lines",
+    "waiting_checkin",
+    "waiting_no_ack",
+    "waiting_over",
+    "plan_intro",
+    "plan_step_1",
+    "plan_step_2",
+    "plan_step_3",
+    "plan_step_4",
+    "plan_step_5",
+    "plan_step_6",
+    "plan_done",
+    "plan_skipped",
 )
 
 

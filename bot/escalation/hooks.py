@@ -19,7 +19,7 @@ from sqlalchemy import Connection, bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from bot.db.models import InboundMessage, OutboundMessage, Participant
+from bot.db.models import InboundMessage, OutboundMessage, Participant, RiskSignal
 from bot.escalation import notify
 from bot.escalation.context import Escalation
 from bot.escalation.models import Case, CaseEvent, CaseNotification
@@ -35,6 +35,25 @@ _IN_CONVERSATION = (
     .where(
         _CASES.c.participant_id == bindparam("b_participant"),
         _CASES.c.status == "in_conversation",
+    )
+    .limit(1)
+)
+
+
+_SIGNALS = RiskSignal.__table__  # type: ignore[attr-defined]
+_OPEN_CASE = (
+    sa_select(_CASES.c.id)
+    .where(
+        _CASES.c.participant_id == bindparam("b_participant"),
+        _CASES.c.status != "resolved",
+    )
+    .limit(1)
+)
+_PENDING_SIGNAL = (
+    sa_select(_SIGNALS.c.id)
+    .where(
+        _SIGNALS.c.participant_id == bindparam("b_participant"),
+        _SIGNALS.c.processed_at.is_(None),
     )
     .limit(1)
 )
@@ -130,6 +149,29 @@ class EscalationHooks:
             outbound=outbound[0] if outbound else None,
         )
         return outbound
+
+    # --- waiting for a human --------------------------------------------------------------
+
+    def waiting_over(self, conn: Connection, participant_id: int) -> bool:
+        """No open case and no signal still to become one: a psychologist resolved it."""
+        if conn.execute(_OPEN_CASE, {"b_participant": participant_id}).first() is not None:
+            return False
+        return conn.execute(_PENDING_SIGNAL, {"b_participant": participant_id}).first() is None
+
+    def note_waiting(
+        self, session: Session, participant_id: int, inbound_id: int, kind: str, now: datetime
+    ) -> None:
+        case = session.exec(
+            select(Case).where(Case.participant_id == participant_id, Case.status != "resolved")
+        ).first()
+        if case is None or case.id is None:
+            return  # the signal is not a case yet: the message is in the person's transcript
+        if kind == "safety_plan":
+            notify.event(session, case.id, "safety_plan", now, "person")
+            return
+        notify.event(
+            session, case.id, "message_from_person", now, "person", inbound=inbound_id, media=kind
+        )
 
     # --- deletion ----------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.content import Content
-from bot.flows import prompts, screening
+from bot.flows import prompts, screening, waiting
 from bot.flows.matching import command_of, is_keyword, match_choice
 from bot.flows.state import ConvState, State, Step
 from bot.flows.types import (
@@ -52,8 +52,10 @@ class Engine:
         *,
         inactivity_expiry: timedelta = timedelta(hours=24),
         detect_crisis: CrisisDetector = _no_detector,
+        expect_minutes: waiting.ExpectMinutes = waiting.default_expect_minutes,
     ) -> None:
         self.content = content
+        self.expect_minutes = expect_minutes
         self.inactivity_expiry = inactivity_expiry
         self.resume_after = timedelta(minutes=content.flows.resume_prompt_after_minutes)
         self.detect_crisis = detect_crisis
@@ -61,13 +63,29 @@ class Engine:
     # --- entry point ------------------------------------------------------------------------
 
     def step(self, conv: ConvState, msg: Inbound, now: datetime) -> Step:
+        ended = conv.context.pop(WAITING_ENDED, False)
         crisis = self.detect_crisis(msg.text) if msg.kind == "text" and msg.text else None
         if crisis is not None:
             step = self._crisis(conv, msg, crisis)
         else:
             step = self._route(conv, msg, now)
+        start = conv.context.pop(screening.START_WAITING, None)
+        if start is not None:
+            minutes = self.expect_minutes(start, now)
+            waiting.enter(self.content, conv, step, start, now, minutes)
+        if ended:
+            over = self.content.catalog(conv.language).render("waiting_over")
+            step.replies.insert(0, Reply(text=over))
         conv.last_activity_at = now
         return step
+
+    def end_waiting(self, conv: ConvState) -> None:
+        """A psychologist resolved the case: the person is no longer waiting (told at their
+        next message)."""
+        if conv.state in waiting.WAITING_STATES:
+            conv.state = State.MENU
+            conv.context.pop(waiting.KEY, None)
+            conv.context[WAITING_ENDED] = True
 
     def step_paused(self, conv: ConvState, msg: Inbound, now: datetime) -> Step:
         """A psychologist is talking with this person (escalation case in conversation): the
@@ -97,6 +115,8 @@ class Engine:
             return self._stopped(conv, text, command)
         if len(text) > MAX_ANSWER_LENGTH:
             return self._reprompt(conv, catalog.render("too_long"))
+        if conv.state in waiting.WAITING_STATES:
+            return self._waiting(conv, text, command, msg.payload, now)
 
         expired = self._expire_if_idle(conv, now)
         if expired is not None:
@@ -162,6 +182,24 @@ class Engine:
             )
         return None
 
+    def _waiting(
+        self, conv: ConvState, text: str, command: str | None, payload: str | None, now: datetime
+    ) -> Step:
+        """While waiting for a psychologist only STOP, DELETE and HELP work as usual."""
+        if payload is None:
+            kw = self.content.catalog(conv.language).keywords
+            other = self.content.catalog("en" if conv.language == "es" else "es").keywords
+            if command == "stop" or is_keyword(text, [*kw.stop, *other.stop]):
+                return self._stop(conv)
+            if command == "delete" or is_keyword(text, [*kw.delete, *other.delete]):
+                conv.context["before_delete"] = State.WAITING.value
+                conv.state = State.CONFIRM_DELETE
+                return self._reprompt(conv)
+            if command == "help" or is_keyword(text, [*kw.help, *other.help]):
+                help_text = self.content.catalog(conv.language).render("help")
+                return self._reprompt(conv, help_text)
+        return waiting.route(self.content, conv, text, payload, command, now)
+
     def _in_state(self, conv: ConvState, text: str, payload: str | None, now: datetime) -> Step:
         choices = prompts.current_choices(self.content, conv)
         catalog = self.content.catalog(conv.language)
@@ -213,7 +251,7 @@ class Engine:
         if conv.state is State.CONFIRM_DELETE:
             return self._delete(conv, confirmed=value == "yes")
         if conv.state is State.ACUITY:
-            return self._acuity_answer(conv, value)
+            return self._acuity_answer(conv, value, now)
         raise AssertionError(f"no choices in state {conv.state}")  # pragma: no cover
 
     # --- states ------------------------------------------------------------------------------
@@ -311,19 +349,29 @@ class Engine:
         step.effects.append(_crisis_signal(crisis, msg))
         crisis_lines = self.content.resources.crisis_lines_text(conv.language)
         step.say(catalog.render("crisis_detected", crisis_lines=crisis_lines))
+        if conv.state in waiting.WAITING_STATES:
+            # Already waiting for a psychologist: the lines, the signal joins the case, and
+            # the person stays with us (the plan's step is asked again).
+            step.replies.append(prompts.prompt(self.content, conv))
+            return step
         if conv.state is not State.ACUITY:
             conv.context["after_acuity"] = conv.state.value
         if conv.state in (State.NEW, State.REFUSED, State.CONSENT, State.STOPPED):
             # Not (yet) in a conversation with us: the lines and the alert, no questions.
             return step
+        conv.context[screening.WAITING_PRIORITY] = _most_urgent(
+            conv.context.get(screening.WAITING_PRIORITY), crisis.priority
+        )
         conv.state = State.ACUITY
         step.replies.append(prompts.prompt(self.content, conv))
         return step
 
-    def _acuity_answer(self, conv: ConvState, value: str) -> Step:
+    def _acuity_answer(self, conv: ConvState, value: str, now: datetime) -> Step:
         catalog = self.content.catalog(conv.language)
         step = Step()
+        priority = conv.context.pop(screening.WAITING_PRIORITY, None) or "high"
         if value in ("yes", "decline"):
+            priority = "imminent"
             step.effects.append(
                 RaiseSignal(
                     source="free_text",
@@ -336,15 +384,9 @@ class Engine:
             step.say(catalog.render("acuity_followup_yes"))
         else:
             step.say(catalog.render("acuity_followup_no"))
-        previous = State(conv.context.pop("after_acuity", State.MENU.value))
-        if previous is State.QUESTION and conv.instrument_id:
-            conv.state = State.RESUME
-            step.say(catalog.render("resume_after_crisis"))
-        elif previous in (State.LANGUAGE, State.MENU, State.REFERRAL, State.RESUME):
-            conv.state = previous
-        else:
-            conv.state = State.MENU
-        step.replies.append(prompts.prompt(self.content, conv))
+        # No questionnaire and no "welcome back": the person waits for a human, with us.
+        minutes = self.expect_minutes(priority, now)
+        waiting.enter(self.content, conv, step, priority, now, minutes)
         return step
 
     # --- helpers -----------------------------------------------------------------------------
@@ -368,6 +410,16 @@ class Engine:
         conv.clear_questionnaire()
         conv.state = State.MENU
         return self._reprompt(conv, self.content.catalog(conv.language).render("expired"))
+
+
+WAITING_ENDED = "waiting_ended"
+
+
+def _most_urgent(a: str | None, b: str) -> str:
+    order = ("imminent", "high", "moderate", "routine")
+    if a is None or a not in order:
+        return b
+    return a if order.index(a) <= order.index(b) else b
 
 
 def _crisis_signal(crisis: CrisisMatch, msg: Inbound) -> RaiseSignal:

@@ -129,6 +129,10 @@ def prompt(content: Content, conv: ConvState) -> Reply:
             return acuity_question(content, conv)
         case State.STOPPED:
             return Reply(catalog.render("stopped_notice"))
+        case State.WAITING | State.SAFETY_PLAN:
+            from bot.flows import waiting  # (a cycle: waiting builds its prompt from here)
+
+            return waiting.prompt(content, conv)
         case _:
             return Reply(catalog.render("menu"), menu_choices(catalog))
 

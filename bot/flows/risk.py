@@ -70,3 +70,9 @@ def already_raised(conv: ConvState, priority: str) -> bool:
     """Whether an answer in this instrument already raised a signal at least this urgent."""
     highest = highest_raised(conv)
     return highest is not None and _rank(highest) <= _rank(priority)
+
+
+def more_urgent_of(a: str | None, b: str) -> str:
+    if a is None:
+        return b
+    return a if _rank(a) <= _rank(b) else b

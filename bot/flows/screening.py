@@ -13,6 +13,10 @@ from bot.instruments.schema import Instrument
 from bot.scoring import ScoreResult, next_item, progress, score
 
 GATE_PREFIX = "gate:"
+#: Set when an instrument ends with a high or imminent signal: the engine starts waiting.
+START_WAITING = "start_waiting"
+#: The priority to wait with after the "right now?" question.
+WAITING_PRIORITY = "waiting_priority"
 
 
 def full_check_plan(content: Content) -> list[str]:
@@ -149,9 +153,11 @@ def _complete_instrument(content: Content, conv: ConvState, step: Step, now: dat
             started_at=datetime.fromisoformat(started) if started else now,
         )
     )
-    raised = risk.highest_raised(conv) is not None
+    top = risk.highest_raised(conv)
+    raised = top is not None
     for flag in result.flags:
         priority = risk.completion_priority(content, instrument.id, flag.rule_id, flag.priority)
+        top = risk.more_urgent_of(top, priority)
         if risk.already_raised(conv, priority):
             continue  # raised when the answer was given
         step.effects.append(
@@ -200,8 +206,14 @@ def _complete_instrument(content: Content, conv: ConvState, step: Step, now: dat
         # Intent or a plan: the "right now?" question before anything else (SPiER pathway).
         conv.plan = []
         conv.context["after_acuity"] = State.MENU.value
+        conv.context[WAITING_PRIORITY] = top
         conv.state = State.ACUITY
         step.replies.append(prompts.prompt(content, conv))
+        return
+    if at_risk and top in ("imminent", "high"):
+        # No more questions: the person waits for a psychologist (the engine says how long).
+        conv.plan = []
+        conv.context[START_WAITING] = top
         return
     _advance_plan(content, conv, step, now, carried if gate_then else {})
 

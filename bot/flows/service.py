@@ -47,9 +47,13 @@ from bot.flows.types import (
     RaiseSignal,
     RecordConsent,
     Reply,
+    SaveSafetyPlan,
     SaveScreening,
     SetOptOut,
+    StartWaiting,
 )
+from bot.flows.waiting import WAITING_STATES
+from bot.waiting.models import SafetyPlan, WaitingTimer
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +131,16 @@ class StepHooks(Protocol):
     ) -> list[int]: ...
 
     def person_deleted(self, session: Session, participant: Participant, now: datetime) -> None: ...
+
+    def waiting_over(self, conn: Connection, participant_id: int) -> bool:
+        """Whether a waiting person's case was resolved (no open case, no signal pending)."""
+        ...
+
+    def note_waiting(
+        self, session: Session, participant_id: int, inbound_id: int, kind: str, now: datetime
+    ) -> None:
+        """A message (or media, or a safety plan) from a waiting person joins their case."""
+        ...
 
 
 class ConversationService:
@@ -344,7 +358,14 @@ class ConversationService:
         conv = _load_state(pending.conversation, person)
         # A psychologist is talking with the person: the flow pauses (crisis words still count).
         paused = hooks is not None and hooks.paused_for(conn, person.id)
+        was_waiting = conv.state in WAITING_STATES
+        if was_waiting and not paused and hooks is not None and hooks.waiting_over(conn, person.id):
+            self.flow.end_waiting(conv)
+            was_waiting = False
         step = (self.flow.step_paused if paused else self.flow.step)(conv, msg, now)
+        if hooks is not None and (was_waiting or conv.state in WAITING_STATES):
+            # The psychologist sees what a waiting person writes, on the case.
+            hooks.note_waiting(session, person.id, pending.id, pending.kind, now)
 
         keep_text = conv.state not in NO_CONSENT_STATES or _consented(step.effects)
         # (without consent nothing is kept)
@@ -472,6 +493,51 @@ class ConversationService:
                 )
             case DeleteData():
                 self._delete_person(session, pid)
+            case StartWaiting():
+                self._start_waiting(session, pid, effect, now)
+            case SaveSafetyPlan(steps=steps):
+                session.add(
+                    SafetyPlan(
+                        participant_id=pid,
+                        steps=dict(steps),
+                        language=person.language,
+                        created_at=now,
+                    )
+                )
+                if self.hooks is not None:
+                    session.flush()
+                    self.hooks.note_waiting(session, pid, 0, "safety_plan", now)
+
+    def _start_waiting(
+        self, session: Session, pid: int, effect: StartWaiting, now: datetime
+    ) -> None:
+        """Durable timers for the check-ins and the "nobody has answered yet" notice; a new
+        start replaces the timers of an earlier one."""
+        session.execute(
+            update(WaitingTimer)
+            .where(
+                WaitingTimer.participant_id == pid,  # type: ignore[arg-type]
+                WaitingTimer.status == "pending",  # type: ignore[arg-type]
+            )
+            .values(status="cancelled")
+        )
+        for minutes in effect.checkins:
+            session.add(
+                WaitingTimer(
+                    participant_id=pid,
+                    kind="checkin",
+                    due_at=now + timedelta(minutes=minutes),
+                    created_at=now,
+                )
+            )
+        session.add(
+            WaitingTimer(
+                participant_id=pid,
+                kind="no_ack",
+                due_at=now + timedelta(minutes=effect.expect_minutes),
+                created_at=now,
+            )
+        )
 
     def _delete_person(self, session: Session, pid: int) -> None:
         """Erase a person: profile, conversation, consents, screenings, message texts.
@@ -493,7 +559,7 @@ class ConversationService:
             .where(RiskSignal.participant_id == pid)  # type: ignore[arg-type]
             .values(participant_id=None)
         )
-        for model in (Screening, Consent, Conversation):
+        for model in (Screening, Consent, Conversation, WaitingTimer, SafetyPlan):
             session.execute(delete(model).where(model.participant_id == pid))  # type: ignore[attr-defined]
         session.delete(participant)
         session.flush()

@@ -21,6 +21,8 @@ class State(StrEnum):
     REFERRAL = "referral"  # offered a psychologist's contact
     CONFIRM_DELETE = "confirm_delete"
     ACUITY = "acuity"  # crisis words seen: asking the safety question
+    WAITING = "waiting"  # a high or imminent signal: waiting for a psychologist
+    SAFETY_PLAN = "safety_plan"  # building a safety plan while waiting
     STOPPED = "stopped"
 
 

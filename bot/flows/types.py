@@ -91,4 +91,29 @@ class ForgetMessages:
     """Drop the text of the messages kept so far (a refusal keeps only the refusal)."""
 
 
-Effect = RecordConsent | SaveScreening | RaiseSignal | SetOptOut | DeleteData | ForgetMessages
+@dataclass(frozen=True, slots=True)
+class StartWaiting:
+    """The person now waits for a psychologist: schedule the check-ins (minutes from now)
+    and the honest notice if nobody has acknowledged after ``expect_minutes``."""
+
+    checkins: tuple[int, ...]
+    expect_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class SaveSafetyPlan:
+    """The safety plan the person built, in their own words, step key -> text."""
+
+    steps: dict[str, str]
+
+
+Effect = (
+    RecordConsent
+    | SaveScreening
+    | RaiseSignal
+    | SetOptOut
+    | DeleteData
+    | ForgetMessages
+    | StartWaiting
+    | SaveSafetyPlan
+)

@@ -117,7 +117,7 @@ def test_phq9_item9_flags_whatever_the_total_and_gives_crisis_lines(chat: Engine
     signals = chat.effects_of(RaiseSignal)
     assert [(s.rule_id, s.priority) for s in signals] == [("phq9.item9", "high")]
     assert "113" in text_of(step)
-    assert chat.conv.state is State.MENU  # escalated: no referral question on top
+    assert chat.conv.state is State.WAITING  # escalated: waits for a human, no referral
 
 
 def test_answers_by_label_typo_accents_and_button(chat: EngineChat) -> None:

@@ -86,7 +86,7 @@ def test_a_full_phq9_is_stored_with_consent_and_messages(
         assert [m.text for m in inbound[1:4]] == ["1", "1", "1"]
         assert all(m.sender_enc is None for m in inbound)
         conv = s.exec(select(Conversation)).one()
-        assert conv.state == "menu" and conv.version == 13
+        assert conv.state == "waiting" and conv.version == 13  # item 9: waits for a human
         assert s.exec(select(OutboundMessage)).all()
 
 

@@ -18,6 +18,7 @@ from bot.dashboard.views.common import RowId, flash_text, see_other
 from bot.dashboard.web import dashboard, render
 from bot.db.models import utcnow
 from bot.escalation.models import OUTCOMES
+from bot.waiting.plans import latest_plan
 
 router = APIRouter()
 MAX_TEXT = 4000
@@ -59,6 +60,7 @@ def _case_page(
         ),
         lines=lines,
         events=casework.timeline(runtime, case_id),
+        safety_plan=(latest_plan(runtime.db, case.participant_id) if case.participant_id else None),
         outcomes=OUTCOMES,
         max_text=MAX_TEXT,
         now=utcnow(),
