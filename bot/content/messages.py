@@ -31,6 +31,10 @@ class Keywords(_Strict):
     decline: list[str] = Field(default_factory=list)
     #: Words that ask when a psychologist will write (matched inside the message).
     when: list[str] = Field(default_factory=list)
+    #: After STOP only these start again (the word the stop message names).
+    restart: list[str] = Field(default_factory=list)
+    #: Asks for all the helplines.
+    lines: list[str] = Field(default_factory=list)
 
 
 class Choices(_Strict):
@@ -50,6 +54,7 @@ class MenuOptions(_Strict):
     depression: str
     anxiety: str
     full: str
+    cssrs: str
     talk: str
     resources: str
     delete: str
@@ -79,6 +84,8 @@ REQUIRED_TEXT = (
     "menu",
     "instrument_intro",
     "question",
+    "question_extra",
+    "back_changing",
     "invalid_answer",
     "invalid_choice",
     "stale_button",

@@ -95,7 +95,7 @@ class Engine:
         step = Step()
         if crisis is not None:
             step.effects.append(_crisis_signal(crisis, msg))
-            crisis_lines = self.content.resources.crisis_lines_text(conv.language)
+            crisis_lines = self.content.resources.first_lines_text(conv.language)
             catalog = self.content.catalog(conv.language)
             step.say(catalog.render("crisis_detected", crisis_lines=crisis_lines))
         return step
@@ -144,11 +144,18 @@ class Engine:
 
         if said(kw.stop, other.stop, "stop"):
             return self._stop(conv)
-        if conv.state is State.CONSENT:
-            # Before consent only STOP and HELP; everything else answers the consent question.
+        if conv.state in (State.LANGUAGE, State.CONSENT):
+            # Before consent only STOP and HELP; everything else answers the question.
             if said(kw.help, other.help, "help"):
                 return self._reprompt(conv, self.content.catalog(conv.language).render("help"))
             return None
+        if said(kw.lines, other.lines, "lines"):
+            text = self.content.catalog(conv.language).render(
+                "resources",
+                crisis_lines=self.content.resources.crisis_lines_text(conv.language),
+                resources=self.content.resources.resources_text(conv.language),
+            )
+            return self._reprompt(conv, text)
         if said(kw.delete, other.delete, "delete"):
             conv.context["before_delete"] = conv.state.value
             conv.state = State.CONFIRM_DELETE
@@ -159,10 +166,11 @@ class Engine:
             conv.clear_questionnaire()
             conv.state = State.MENU
             return self._reprompt(conv)
-        if command in ("phq9", "gad7", "screen"):
+        if command in ("phq9", "gad7", "cssrs", "screen"):
             plan = {
                 "phq9": [self.content.flows.depression_check],
                 "gad7": [self.content.flows.anxiety_check],
+                "cssrs": [self.content.flows.safety_check],
                 "screen": screening.full_check_plan(self.content),
             }[command]
             return screening.start_plan(self.content, conv, plan, now)
@@ -218,6 +226,11 @@ class Engine:
     def _choose(self, conv: ConvState, kind: str, value: str, now: datetime) -> Step:
         """Act on a recognised choice. ``kind`` is the payload without its last part."""
         catalog = self.content.catalog(conv.language)
+        if conv.state is State.LANGUAGE:
+            # The language comes first, so that consent is asked in the person's language.
+            conv.language = value
+            conv.state = State.CONSENT
+            return self._reprompt(conv)
         if conv.state is State.CONSENT:
             given = value == "yes"
             if not given:
@@ -227,14 +240,10 @@ class Engine:
                 )
                 step.say(catalog.render("consent_refused"))
                 return step
-            conv.state = State.LANGUAGE
+            conv.state = State.MENU
             step = self._reprompt(conv)
             step.effects.insert(0, RecordConsent(True, catalog.consent_version))
             return step
-        if conv.state is State.LANGUAGE:
-            conv.language = value
-            conv.state = State.MENU
-            return self._reprompt(conv)
         if conv.state is State.MENU:
             return self._menu(conv, value, now)
         if conv.state is State.QUESTION:
@@ -259,9 +268,9 @@ class Engine:
     def _welcome(self, conv: ConvState) -> Step:
         catalog = self.content.catalog(conv.language)
         step = Step()
-        crisis = self.content.resources.crisis_lines_text(conv.language)
+        crisis = self.content.resources.first_lines_text(conv.language)
         step.say(catalog.render("welcome", crisis_lines=crisis))
-        conv.state = State.CONSENT
+        conv.state = State.LANGUAGE
         step.replies.append(prompts.prompt(self.content, conv))
         return step
 
@@ -276,6 +285,8 @@ class Engine:
             return screening.start_plan(
                 self.content, conv, screening.full_check_plan(self.content), now
             )
+        if action == "cssrs":
+            return screening.start_plan(self.content, conv, [flows.safety_check], now)
         if action == "talk":
             step = self._reprompt(conv, catalog.render("talk_requested"))
             step.effects.append(_talk_request(self.content, "menu"))
@@ -326,7 +337,7 @@ class Engine:
     def _stopped(self, conv: ConvState, text: str, command: str | None) -> Step:
         kw = self.content.catalog(conv.language).keywords
         other = self.content.catalog("en" if conv.language == "es" else "es").keywords
-        if command == "start" or is_keyword(text, [*kw.start, *other.start]):
+        if command == "start" or is_keyword(text, [*kw.restart, *other.restart]):
             conv.opted_out = False
             conv.state = State.MENU
             step = self._reprompt(conv, self.content.catalog(conv.language).render("restarted"))
@@ -347,7 +358,7 @@ class Engine:
         catalog = self.content.catalog(conv.language)
         step = Step()
         step.effects.append(_crisis_signal(crisis, msg))
-        crisis_lines = self.content.resources.crisis_lines_text(conv.language)
+        crisis_lines = self.content.resources.first_lines_text(conv.language)
         step.say(catalog.render("crisis_detected", crisis_lines=crisis_lines))
         if conv.state in waiting.WAITING_STATES:
             # Already waiting for a psychologist: the lines, the signal joins the case, and
@@ -356,7 +367,7 @@ class Engine:
             return step
         if conv.state is not State.ACUITY:
             conv.context["after_acuity"] = conv.state.value
-        if conv.state in (State.NEW, State.REFUSED, State.CONSENT, State.STOPPED):
+        if conv.state in (State.NEW, State.REFUSED, State.LANGUAGE, State.CONSENT, State.STOPPED):
             # Not (yet) in a conversation with us: the lines and the alert, no questions.
             return step
         conv.context[screening.WAITING_PRIORITY] = _most_urgent(

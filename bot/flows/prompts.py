@@ -6,9 +6,17 @@ from bot.content import Catalog, Content
 from bot.flows.state import ConvState, State
 from bot.flows.types import Choice, Reply
 from bot.instruments.schema import Instrument, Item
-from bot.scoring import progress
 
-MENU_ACTIONS = ("depression", "anxiety", "full", "talk", "resources", "delete", "stop")
+MENU_ACTIONS = (
+    "depression",
+    "anxiety",
+    "full",
+    "cssrs",
+    "talk",
+    "resources",
+    "delete",
+    "stop",
+)
 
 
 def yes_no(catalog: Catalog, prefix: str, yes_label: str, no_label: str) -> tuple[Choice, ...]:
@@ -70,15 +78,30 @@ def question(content: Content, conv: ConvState) -> Reply:
     catalog = content.catalog(conv.language)
     instrument = content.instruments[conv.instrument_id or ""]
     item = instrument.item(conv.item_id or "")
-    position, count = progress(instrument, conv.answers)
-    text = catalog.render(
-        "question",
-        position=position,
-        count=count,
-        timeframe=instrument.timeframe.get(conv.language),
-        text=item.text.get(conv.language),
-    )
+    timeframe = instrument.timeframe.get(conv.language)
+    if item.ask_if is not None:
+        # A conditional question: "one more question", so that the count never jumps.
+        text = catalog.render(
+            "question_extra", timeframe=timeframe, text=item.text.get(conv.language)
+        )
+    else:
+        position, count = fixed_progress(instrument, conv.answers)
+        text = catalog.render(
+            "question",
+            position=position,
+            count=count,
+            timeframe=timeframe,
+            text=item.text.get(conv.language),
+        )
     return Reply(text=text, choices=option_choices(instrument, item, conv.language))
+
+
+def fixed_progress(instrument: Instrument, answers: dict[str, str]) -> tuple[int, int]:
+    """``(position, count)`` over the questions always asked (those without ``ask_if``):
+    the count is known from the first question and never changes."""
+    always = [i.id for i in instrument.items if i.ask_if is None]
+    done = sum(1 for i in always if i in answers)
+    return min(done + 1, len(always)), len(always)
 
 
 def acuity_question(content: Content, conv: ConvState) -> Reply:
@@ -110,7 +133,7 @@ def prompt(content: Content, conv: ConvState) -> Reply:
             return question(content, conv)
         case State.RESUME:
             instrument = content.instruments[conv.instrument_id or ""]
-            position, count = progress(instrument, conv.answers)
+            position, count = fixed_progress(instrument, conv.answers)
             text = catalog.render(
                 "resume_offer",
                 name=instrument.short_name.get(conv.language),

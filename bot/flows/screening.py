@@ -10,7 +10,7 @@ from bot.flows import prompts, risk
 from bot.flows.state import ConvState, State, Step
 from bot.flows.types import RaiseSignal, SaveScreening
 from bot.instruments.schema import Instrument
-from bot.scoring import ScoreResult, next_item, progress, score
+from bot.scoring import ScoreResult, next_item, score
 
 GATE_PREFIX = "gate:"
 #: Set when an instrument ends with a high or imminent signal: the engine starts waiting.
@@ -78,7 +78,7 @@ def _start_instrument(
         return
     conv.item_id = item.id
     conv.state = State.QUESTION
-    _, count = progress(instrument, conv.answers)
+    _, count = prompts.fixed_progress(instrument, conv.answers)
     catalog = content.catalog(conv.language)
     step.say(
         catalog.render(
@@ -126,8 +126,16 @@ def back(content: Content, conv: ConvState) -> Step:
         step.say(content.catalog(conv.language).render("first_question"))
     else:
         previous = answered[-1]
+        item = instrument.item(previous)
+        code = conv.answers[previous]
+        label = next(
+            (o.label.get(conv.language) for o in instrument.options_for(item) if o.code == code),
+            code,
+        )
         conv.answers = {k: v for k, v in conv.answers.items() if k != previous}
         conv.item_id = previous
+        # The answer being changed is shown, so the person knows what they are changing.
+        step.say(content.catalog(conv.language).render("back_changing", answer=label))
     step.replies.append(prompts.question(content, conv))
     return step
 
@@ -179,7 +187,7 @@ def _complete_instrument(content: Content, conv: ConvState, step: Step, now: dat
     carried = {f"{instrument.id}:{k}": v for k, v in conv.answers.items()}
     catalog = content.catalog(conv.language)
     at_risk = bool(result.flags) or raised
-    crisis = content.resources.crisis_lines_text(conv.language)
+    crisis = content.resources.first_lines_text(conv.language)
     if gate_then is not None:
         positive = result.positive
         step.say(catalog.render("gate_positive" if positive else "gate_negative"))

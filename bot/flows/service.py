@@ -58,7 +58,7 @@ from bot.waiting.models import SafetyPlan, WaitingTimer
 log = logging.getLogger(__name__)
 
 #: States in which the person has not (or no longer) consented: message text is not kept.
-NO_CONSENT_STATES = frozenset({State.NEW, State.CONSENT, State.REFUSED})
+NO_CONSENT_STATES = frozenset({State.NEW, State.LANGUAGE, State.CONSENT, State.REFUSED})
 MAX_ATTEMPTS = 8
 #: A message whose step fails this many times is set aside as ``failed``.
 MAX_STEP_FAILURES = 3

@@ -118,6 +118,9 @@ def route(
                 chosen = choice.payload
     if chosen == "waiting:plan":
         return safety_plan.start(content, conv)
+    kw = content.catalog(conv.language).keywords
+    if chosen is None and normalize(text) in {normalize(w) for w in kw.lines}:
+        chosen = "waiting:lines"
     if chosen == "waiting:lines":
         lines = content.resources.crisis_lines_text(conv.language)
         step.say(catalog.render("waiting_lines", crisis_lines=lines))

@@ -84,7 +84,7 @@ def test_crisis_before_consent_still_gets_lines_and_a_signal(chat: EngineChat) -
     assert "113" in text_of(step)
     assert len(chat.effects_of(RaiseSignal)) == 1
     nxt = chat.say("hola")
-    assert chat.conv.state is State.CONSENT and "¿Aceptas continuar?" in text_of(nxt)
+    assert chat.conv.state is State.LANGUAGE and "¿En qué idioma" in text_of(nxt)
 
 
 def test_crisis_after_stop_still_gets_lines_and_a_signal(chat: EngineChat) -> None:
