@@ -110,7 +110,10 @@ class Engine:
         if conv.state in (State.NEW, State.REFUSED):
             return self._welcome(conv)
         if msg.kind != "text":
-            return self._reprompt(conv, catalog.render("unsupported"))
+            # A voice note or a photo may carry a crisis we cannot read: kind words and the
+            # crisis lines, every time (issue 11, item 6).
+            lines = self.content.resources.first_lines_text(conv.language)
+            return self._reprompt(conv, catalog.render("unsupported", crisis_lines=lines))
         if conv.opted_out or conv.state is State.STOPPED:
             return self._stopped(conv, text, command)
         if len(text) > MAX_ANSWER_LENGTH:

@@ -12,6 +12,7 @@ from bot.waiting.models import SafetyPlan, WaitingTimer
 from bot.waiting.timers import run_due
 from tests.escalation import test_webhook_e2e as e2e
 from tests.escalation.support import ANA, PERSON
+from tests.web.webhooks_support import message, next_update_id
 
 stack = e2e.stack
 telegram_api = e2e.telegram_api
@@ -170,3 +171,18 @@ async def test_check_ins_are_durable_and_run_once_after_a_restart(stack: Stack) 
     with Session(runtime.db) as session:
         statuses = session.exec(select(WaitingTimer.status)).all()
     assert sorted(statuses) == ["done", "done", "done"]
+
+
+async def test_a_voice_note_while_waiting_gets_kind_words_the_lines_and_joins_the_case(
+    stack: Stack,
+) -> None:
+    await disclose(stack)
+    chat = {"id": PERSON, "type": "private", "first_name": "A"}
+    voice = {"file_id": "v1", "file_unique_id": "w1", "duration": 3}
+    await stack.post({"update_id": next_update_id(), "message": message(chat, voice=voice)})
+    await stack.settle()
+    reply = "\n".join(texts(stack)[-1:])
+    assert "no puedo escuchar audios" in reply and "113" in reply and "106" in reply
+    assert "sigo aquí con usted" in reply.lower()  # still waiting, with us
+    media = [e for e in events(stack) if e.kind == "message_from_person"]
+    assert [e.detail.get("media") for e in media] == ["unsupported"]

@@ -206,7 +206,9 @@ async def test_stickers_photos_and_voice_are_recorded_as_unsupported(
     kinds = [r.kind for r in inbound_rows(db)]
     assert kinds[-2:] == ["unsupported", "unsupported"]
     assert await process(running) == 2
-    unsupported = running.runtime.content.catalog("es").render("unsupported")
+    lines = running.runtime.content.resources.first_lines_text("es")
+    unsupported = running.runtime.content.catalog("es").render("unsupported", crisis_lines=lines)
+    assert "113" in unsupported and "106" in unsupported  # a voice note may carry a crisis
     texts = [r.text for r in replies_after(db, before)]
     assert sum(unsupported in t for t in texts) == 2
 
