@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.content import Content
-from bot.flows import prompts, screening, waiting
+from bot.flows import prompts, safety_plan, screening, waiting
 from bot.flows.matching import command_of, is_keyword, match_choice
 from bot.flows.state import ConvState, State, Step
 from bot.flows.types import (
@@ -363,9 +363,16 @@ class Engine:
         step.effects.append(_crisis_signal(crisis, msg))
         crisis_lines = self.content.resources.first_lines_text(conv.language)
         step.say(catalog.render("crisis_detected", crisis_lines=crisis_lines))
+        if conv.state is State.SAFETY_PLAN:
+            # Words about means are expected in the plan ("mi hermano guarda las pastillas"):
+            # the signal still goes to the case, the lines are given, and the answer is kept.
+            plan_step = safety_plan.answer(self.content, conv, msg.text, msg.payload)
+            step.replies.extend(plan_step.replies)
+            step.effects.extend(plan_step.effects)
+            return step
         if conv.state in waiting.WAITING_STATES:
             # Already waiting for a psychologist: the lines, the signal joins the case, and
-            # the person stays with us (the plan's step is asked again).
+            # the person stays with us.
             step.replies.append(prompts.prompt(self.content, conv))
             return step
         if conv.state is not State.ACUITY:

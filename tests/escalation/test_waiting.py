@@ -139,7 +139,8 @@ async def test_the_safety_plan_is_built_in_the_chat_and_kept_for_the_case(stack:
     assert "Guardamos su plan" in done and "1. no dormir" in done and "5. (sin respuesta)" in done
     with Session(stack.desk.db) as session:
         plan = session.exec(select(SafetyPlan)).one()
-    assert plan.steps["safe_environment"] == "mi hermano guarda las pastillas"
+    assert plan.steps["safe_environment"] == "mi hermano guarda las pastillas"  # kept, though
+    # the words about pills went through crisis detection like every message
     assert plan.steps["professionals"] == ""
     assert "safety_plan" in [e.kind for e in events(stack)]
 
