@@ -11,7 +11,7 @@ from bot.content import Content, load_content
 from bot.crypto import Cipher, cipher_for
 from bot.db.engine import make_engine
 from bot.escalation.context import Escalation, build_escalation, install
-from bot.escalation.crisis import crisis_detector
+from bot.escalation.crisis import concern_detector, crisis_detector
 from bot.escalation.hooks import EscalationHooks
 from bot.flows import ConversationService
 from bot.flows import Engine as FlowEngine
@@ -43,6 +43,7 @@ def build_runtime(settings: Settings, db: Engine | None = None) -> Runtime:
         inactivity_expiry=timedelta(hours=settings.inactivity_expiry_hours),
         detect_crisis=crisis_detector(settings.config_dir / "crisis"),
         expect_minutes=expected_minutes(escalation),
+        detect_concern=concern_detector(settings.config_dir / "crisis"),
     )
     install(escalation)  # the process default for callers holding only the engine (dashboard)
     conversations = ConversationService(

@@ -33,6 +33,8 @@ class FlowConfig(_Strict):
     resume_prompt_after_minutes: int = Field(default=30, ge=1)
     #: Minutes after a disclosure at which a waiting person gets a check-in message.
     waiting_checkins_minutes: list[int] = Field(default_factory=lambda: [10, 30])
+    #: The detector's check question unanswered this long counts as a "yes" (escalates).
+    check_silence_minutes: int = Field(default=10, ge=1, le=120)
 
     def instrument_ids(self) -> set[str]:
         ids = {

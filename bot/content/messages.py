@@ -27,8 +27,13 @@ class Keywords(_Strict):
     continue_: list[str] = Field(alias="continue")
     yes: list[str]
     no: list[str]
-    #: Words that decline a question ("prefiero no responder").
-    decline: list[str] = Field(default_factory=list)
+    #: Answers to the check question that are neither yes nor no ("no sé", "a veces"):
+    #: treated as yes, as a clinician would.
+    unsure: list[str] = Field(min_length=1)
+    #: Declining to answer ("prefiero no responder"): also treated as yes.
+    decline: list[str] = Field(min_length=1)
+    #: Replies that start like a "no" but are not one ("no entiendo"): asked again.
+    unclear: list[str] = Field(min_length=1)
     #: Words that ask when a psychologist will write (matched inside the message).
     when: list[str] = Field(default_factory=list)
     #: After STOP only these start again (the word the stop message names).
@@ -48,6 +53,7 @@ class Choices(_Strict):
     delete_no: str
     lang_es: str
     lang_en: str
+    decline: str
 
 
 class MenuOptions(_Strict):
@@ -140,6 +146,12 @@ REQUIRED_TEXT = (
     "plan_step_6",
     "plan_done",
     "plan_skipped",
+    "check_question",
+    "check_question_other",
+    "check_again",
+    "check_no",
+    "crisis_third_party",
+    "crisis_self_harm",
 )
 
 

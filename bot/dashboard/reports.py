@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.content import Content
 from bot.dashboard.web import LIMA
@@ -126,7 +126,11 @@ def build_report(db: Engine, content: Content, period: Period) -> Report:
             select(Screening).where(Screening.completed_at >= start, Screening.completed_at < end)
         ).all()
         signals = session.exec(
-            select(RiskSignal).where(RiskSignal.created_at >= start, RiskSignal.created_at < end)
+            select(RiskSignal).where(
+                RiskSignal.created_at >= start,
+                RiskSignal.created_at < end,
+                col(RiskSignal.withdrawn_at).is_(None),  # check questions answered "no"
+            )
         ).all()
         opened = session.exec(
             select(Case).where(Case.opened_at >= start, Case.opened_at < end)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends
 
 from bot.dashboard.auth import csrf_guard
 from bot.dashboard.auth import router as auth_router
-from bot.dashboard.views import cases, queue, reports, roster, static, users
+from bot.dashboard.views import cases, queue, reports, review, roster, static, users
 
 PREFIX = "/dashboard"
 PARTS: tuple[APIRouter, ...] = (
@@ -17,6 +17,7 @@ PARTS: tuple[APIRouter, ...] = (
     cases.router,
     roster.router,
     reports.router,
+    review.router,
     users.router,
 )
 

@@ -219,3 +219,7 @@ class RiskSignal(SQLModel, table=True):
     detail: dict[str, Any] = json_col()
     created_at: datetime = ts()
     processed_at: datetime | None = ts(nullable=True, index=True)
+    #: A held signal (the unanswered check question) is acted on only from this time...
+    not_before: datetime | None = ts(nullable=True)
+    #: ...unless withdrawn first (the question was answered "no"); then never.
+    withdrawn_at: datetime | None = ts(nullable=True)

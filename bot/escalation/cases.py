@@ -17,7 +17,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
@@ -262,7 +262,13 @@ def ingest_signals(esc: Escalation, limit: int = 100) -> list[int]:
             with Session(esc.db, expire_on_commit=False) as session:
                 signals = session.exec(
                     select(RiskSignal)
-                    .where(col(RiskSignal.processed_at).is_(None))
+                    .where(
+                        col(RiskSignal.processed_at).is_(None),
+                        # A held signal (unanswered check question) waits for its time.
+                        or_(
+                            col(RiskSignal.not_before).is_(None), col(RiskSignal.not_before) <= now
+                        ),
+                    )
                     .order_by(col(RiskSignal.id))
                     .limit(limit)
                     .with_for_update(skip_locked=True)

@@ -19,8 +19,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.escalation.detection.corpus import read_corpus, read_external
-from bot.escalation.detection.detector import load_detector
+from bot.escalation.detection.corpus import Row, read_corpus, read_external
+from bot.escalation.detection.detector import Assessment, load_detector
 from bot.escalation.detection.evaluation import (
     MAX_ASKED,
     MAX_CRISIS_FALSE_ALARMS,
@@ -46,9 +46,13 @@ def print_report(title: str, report: Report, *, show_errors: bool) -> None:
         print(f"     {language:<22} {tally.line()}")
     if show_errors:
         for row, assessment in report.misses:
-            print(f"   MISSED  {assessment.score:.2f} [{row.category}] {row.text}")
+            print(f"   MISSED  {_score(assessment)} [{row.category}] {row.text}")
         for row, assessment in report.alarms:
-            print(f"   ALARM   {assessment.score:.2f} [{row.category}] {row.text}")
+            print(f"   ALARM   {_score(assessment)} [{row.category}] {row.text}")
+
+
+def _score(assessment: Assessment | None) -> str:
+    return f"{assessment.score:.2f}" if assessment is not None else "  - "
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,6 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--external", type=Path, default=DEFAULT_EXTERNAL)
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     parser.add_argument("--show-errors", action="store_true", help="print every miss and alarm")
+    parser.add_argument(
+        "--conversation",
+        action="store_true",
+        help="also type each message mid-PHQ-9 through the conversation engine",
+    )
     args = parser.parse_args(argv)
 
     detector = load_detector(args.config)
@@ -75,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print_report(
                 f"independent set ({len(external)} messages)", report, show_errors=args.show_errors
             )
+    if args.conversation:
+        passed = _conversation(args, rows) and passed
     timings = reports["questionnaire"]
     print(
         f"\ntime per message: p50 {timings.percentile_us(50):.0f} µs, "
@@ -86,6 +97,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"{args.split} split {'meets' if passed else 'MISSES'} the targets ({targets})")
     return 0 if passed else 1
+
+
+def _conversation(args: argparse.Namespace, rows: list[Row]) -> bool:
+    """The same messages typed mid-PHQ-9 through the engine (``conversation_eval``)."""
+    from bot.content import load_content
+    from bot.escalation.conversation_eval import score_in_conversation
+    from bot.escalation.crisis import concern_detector, crisis_detector
+    from bot.flows import Engine
+
+    content = load_content(args.config.parent)
+    engine = Engine(
+        content,
+        detect_crisis=crisis_detector(args.config),
+        detect_concern=concern_detector(args.config),
+    )
+    report = score_in_conversation(rows, content, engine)
+    print_report(f"{args.split} split ({len(rows)} messages)", report, show_errors=args.show_errors)
+    if args.external.exists():
+        external = read_external(args.external)
+        print_report(
+            f"independent set ({len(external)} messages)",
+            score_in_conversation(external, content, engine),
+            show_errors=args.show_errors,
+        )
+    return report.passed
 
 
 if __name__ == "__main__":

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.content import Content
-from bot.flows import prompts, safety_plan, screening, waiting
-from bot.flows.matching import command_of, is_keyword, match_choice
+from bot.flows import concern, prompts, safety_plan, screening, waiting
+from bot.flows.concern import Concern, ConcernDetector
+from bot.flows.matching import command_of, is_free_text, is_keyword, match_choice
 from bot.flows.state import ConvState, State, Step
 from bot.flows.types import (
     DeleteData,
     ForgetMessages,
     Inbound,
+    NoteForReview,
     RaiseSignal,
     RecordConsent,
     Reply,
@@ -52,6 +54,7 @@ class Engine:
         *,
         inactivity_expiry: timedelta = timedelta(hours=24),
         detect_crisis: CrisisDetector = _no_detector,
+        detect_concern: ConcernDetector = concern.no_concern,
         expect_minutes: waiting.ExpectMinutes = waiting.default_expect_minutes,
     ) -> None:
         self.content = content
@@ -59,16 +62,24 @@ class Engine:
         self.inactivity_expiry = inactivity_expiry
         self.resume_after = timedelta(minutes=content.flows.resume_prompt_after_minutes)
         self.detect_crisis = detect_crisis
+        self.detect_concern = detect_concern
 
     # --- entry point ------------------------------------------------------------------------
 
     def step(self, conv: ConvState, msg: Inbound, now: datetime) -> Step:
         ended = conv.context.pop(WAITING_ENDED, False)
+        text = msg.text if msg.kind == "text" and len(msg.text) <= MAX_ANSWER_LENGTH else ""
         crisis = self.detect_crisis(msg.text) if msg.kind == "text" and msg.text else None
         if crisis is not None:
             step = self._crisis(conv, msg, crisis)
+        elif conv.state is State.CHECK and text:
+            step = self._check_answer(conv, msg, now)
         else:
-            step = self._route(conv, msg, now)
+            found = self.detect_concern(text) if text else None
+            if found is not None and self._should_ask(conv, msg, found, now):
+                step = concern.ask(self.content, conv, found, text)
+            else:
+                step = self._route(conv, msg, now, found)
         start = conv.context.pop(screening.START_WAITING, None)
         if start is not None:
             minutes = self.expect_minutes(start, now)
@@ -94,7 +105,7 @@ class Engine:
         crisis = self.detect_crisis(msg.text) if msg.kind == "text" and msg.text else None
         step = Step()
         if crisis is not None:
-            step.effects.append(_crisis_signal(crisis, msg))
+            step.effects.append(_crisis_signal(crisis, msg, answer_to_check=False))
             crisis_lines = self.content.resources.first_lines_text(conv.language)
             catalog = self.content.catalog(conv.language)
             step.say(catalog.render("crisis_detected", crisis_lines=crisis_lines))
@@ -102,7 +113,10 @@ class Engine:
 
     # --- routing ------------------------------------------------------------------------
 
-    def _route(self, conv: ConvState, msg: Inbound, now: datetime) -> Step:
+    def _route(
+        self, conv: ConvState, msg: Inbound, now: datetime, found: Concern | None = None
+    ) -> Step:
+        """``found``: the detector's (unasked) concern about the message, if any."""
         catalog = self.content.catalog(conv.language)
         text = msg.text or ""
         command = command_of(text)
@@ -131,7 +145,7 @@ class Engine:
         if conv.state is State.QUESTION and self._idle_for(conv, now) >= self.resume_after:
             conv.state = State.RESUME
             return self._reprompt(conv)
-        return self._in_state(conv, text, msg.payload, now)
+        return self._in_state(conv, text, msg.payload, now, found)
 
     def _global(
         self, conv: ConvState, text: str, command: str | None, payload: str | None, now: datetime
@@ -211,7 +225,14 @@ class Engine:
                 return self._reprompt(conv, help_text)
         return waiting.route(self.content, conv, text, payload, command, now)
 
-    def _in_state(self, conv: ConvState, text: str, payload: str | None, now: datetime) -> Step:
+    def _in_state(
+        self,
+        conv: ConvState,
+        text: str,
+        payload: str | None,
+        now: datetime,
+        found: Concern | None = None,
+    ) -> Step:
         choices = prompts.current_choices(self.content, conv)
         catalog = self.content.catalog(conv.language)
         if payload is not None:
@@ -222,7 +243,13 @@ class Engine:
             choice = match_choice(text, choices, prompts.aliases_for(self.content, conv))
         if choice is None:
             key = "invalid_answer" if conv.state is State.QUESTION else "invalid_choice"
-            return self._reprompt(conv, catalog.render(key))
+            step = self._reprompt(conv, catalog.render(key))
+            if payload is None and is_free_text(text):
+                # Words the bot did not understand: kept (with consent) for staff to label.
+                score = round(found.score, 3) if found else None
+                category = found.category if found else None
+                step.effects.append(NoteForReview("unrecognised", category, score))
+            return step
         kind, _, value = choice.payload.rpartition(":")
         return self._choose(conv, kind, value, now)
 
@@ -356,13 +383,21 @@ class Engine:
 
     # --- crisis ------------------------------------------------------------------------------
 
-    def _crisis(self, conv: ConvState, msg: Inbound, crisis: CrisisMatch) -> Step:
-        """Crisis words in any state: safe reply, crisis lines, a signal, the safety question."""
+    def _crisis(
+        self, conv: ConvState, msg: Inbound, crisis: CrisisMatch, answer_to_check: bool = False
+    ) -> Step:
+        """Crisis words in any state: safe reply, crisis lines, a signal, the safety question
+        (for a report about someone else: words for the helper, and no question)."""
         catalog = self.content.catalog(conv.language)
         step = Step()
-        step.effects.append(_crisis_signal(crisis, msg))
+        if conv.state is State.CHECK:
+            previous, _about, withdraw = concern.settle(conv)
+            conv.state = previous
+            step.effects.append(withdraw)
+        step.effects.append(_crisis_signal(crisis, msg, answer_to_check))
         crisis_lines = self.content.resources.first_lines_text(conv.language)
-        step.say(catalog.render("crisis_detected", crisis_lines=crisis_lines))
+        reply = CRISIS_REPLIES.get(crisis.category, "crisis_detected")
+        step.say(catalog.render(reply, crisis_lines=crisis_lines))
         if conv.state is State.SAFETY_PLAN:
             # Words about means are expected in the plan ("mi hermano guarda las pastillas"):
             # the signal still goes to the case, the lines are given, and the answer is kept.
@@ -374,6 +409,10 @@ class Engine:
             # Already waiting for a psychologist: the lines, the signal joins the case, and
             # the person stays with us.
             step.replies.append(prompts.prompt(self.content, conv))
+            return step
+        if crisis.category in concern.THIRD_PARTY:
+            if conv.state is State.QUESTION and conv.instrument_id:
+                conv.state = State.RESUME  # their next message is offered the questions back
             return step
         if conv.state is not State.ACUITY:
             conv.context["after_acuity"] = conv.state.value
@@ -410,6 +449,66 @@ class Engine:
         waiting.enter(self.content, conv, step, priority, now, minutes)
         return step
 
+    # --- the check question (the detector is unsure: bot.flows.concern) ----------------------
+
+    def _should_ask(self, conv: ConvState, msg: Inbound, found: Concern, now: datetime) -> bool:
+        """Ask unless the message is a command or an answer to what was asked, or the
+        state is one where it is not asked. A concern below the unsure threshold
+        (``unrecognised_only``) is asked only in a questionnaire."""
+        if not concern.may_ask(conv, now) or msg.payload is not None:
+            return False
+        if found.unrecognised_only and conv.state is not State.QUESTION:
+            return False
+        text = msg.text
+        if command_of(text) is not None or self._is_keyword(conv, text):
+            return False
+        choices = prompts.current_choices(self.content, conv)
+        return match_choice(text, choices, prompts.aliases_for(self.content, conv)) is None
+
+    def _is_keyword(self, conv: ConvState, text: str) -> bool:
+        words: list[str] = []
+        for lang in ("es", "en"):
+            kw = self.content.catalog(lang).keywords
+            words += [*kw.menu, *kw.help, *kw.stop, *kw.delete, *kw.back, *kw.repeat]
+            words += [*kw.start, *kw.continue_]
+        return is_keyword(text, words)
+
+    def _check_answer(self, conv: ConvState, msg: Inbound, now: datetime) -> Step:
+        catalog = self.content.catalog(conv.language)
+        text = msg.text
+        if msg.payload is None:
+            global_step = self._global(conv, text, command_of(text), None, now)
+            if global_step is not None:
+                if conv.state is not State.CHECK:
+                    # Left without answering: the held signal stays and acts on its time.
+                    conv.context.pop("check", None)
+                    conv.context.pop("after_check", None)
+                return global_step
+        worrying = self.detect_concern(text) is not None
+        answer = concern.read_answer(self.content, conv, text, msg.payload, worrying)
+        if answer == "unclear" and not concern.count_unclear(conv):
+            return self._reprompt(conv, catalog.render("check_again"))
+        message = str(conv.context.get("check", {}).get("message", ""))
+        previous, about, withdraw = concern.settle(conv)
+        conv.state = previous
+        if answer == "no":
+            conv.context["check_no_at"] = now.isoformat()
+            step = self._reprompt(conv, catalog.render("check_no"))
+            step.effects.insert(0, withdraw)
+            return step
+        # "sí", declined, ambivalent, worrying, or unclear twice: as crisis words would be.
+        match = CrisisMatch(
+            category="third_party" if about == "other" else concern.CHECK_YES_RULE,
+            priority=self.content.priorities.priority_of(
+                concern.CHECK_YES_RULE, concern.CHECK_PRIORITY
+            ),
+            pattern_id=concern.CHECK_YES_RULE,
+            matched=message or text[:200],
+        )
+        step = self._crisis(conv, msg, match, answer_to_check=True)
+        step.effects.insert(0, withdraw)
+        return step
+
     # --- helpers -----------------------------------------------------------------------------
 
     def _reprompt(self, conv: ConvState, preface: str | None = None) -> Step:
@@ -443,13 +542,26 @@ def _most_urgent(a: str | None, b: str) -> str:
     return a if order.index(a) <= order.index(b) else b
 
 
-def _crisis_signal(crisis: CrisisMatch, msg: Inbound) -> RaiseSignal:
+#: Replies for kinds of message where the first-person crisis reply would be wrong.
+CRISIS_REPLIES = {
+    "third_party": "crisis_third_party",
+    "third_party_emergency": "crisis_third_party",
+    "self_harm": "crisis_self_harm",
+}
+
+
+def _crisis_signal(crisis: CrisisMatch, msg: Inbound, answer_to_check: bool) -> RaiseSignal:
+    """``answer_to_check``: ``msg`` answers the check question; the message quoted to the
+    psychologist is the one that raised it (``crisis.matched``), with this answer."""
+    detail: dict[str, str] = {"matched": crisis.matched, "message": msg.text[:1000]}
+    if answer_to_check:
+        detail = {"matched": crisis.matched, "message": crisis.matched, "answer": msg.text[:200]}
     return RaiseSignal(
         source="free_text",
         rule_id=f"text.{crisis.pattern_id}",
         priority=crisis.priority,
         reason=crisis.category,
-        detail={"matched": crisis.matched, "message": msg.text[:1000]},
+        detail=detail,
     )
 
 

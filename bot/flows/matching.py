@@ -40,6 +40,13 @@ def number_of(text: str) -> str | None:
     return str(int(match.group(1))) if match else None
 
 
+def is_free_text(text: str) -> bool:
+    """Words someone wrote: at least two that are not numbers, and not a slash command."""
+    if command_of(text) is not None or number_of(text) is not None:
+        return False
+    return sum(not word.isdigit() for word in normalize(text).split()) >= 2
+
+
 def is_keyword(text: str, words: Iterable[str]) -> bool:
     norm = normalize(text)
     return bool(norm) and any(norm == normalize(word) for word in words)

@@ -114,6 +114,19 @@ def acuity_question(content: Content, conv: ConvState) -> Reply:
     return Reply(text=item.text.get(conv.language), choices=choices)
 
 
+def check_question(catalog: Catalog, conv: ConvState) -> Reply:
+    """The detector's check question, about the person or about whom they wrote of."""
+    about = conv.context.get("check", {}).get("about", "self")
+    c = catalog.choices
+    choices = (
+        Choice(key="1", label=c.yes, payload="check:yes"),
+        Choice(key="2", label=c.no, payload="check:no"),
+        Choice(key="3", label=c.decline, payload="check:decline"),
+    )
+    key = "check_question_other" if about == "other" else "check_question"
+    return Reply(catalog.render(key), choices)
+
+
 def current_choices(content: Content, conv: ConvState) -> tuple[Choice, ...]:
     return prompt(content, conv).choices
 
@@ -150,6 +163,8 @@ def prompt(content: Content, conv: ConvState) -> Reply:
             )
         case State.ACUITY:
             return acuity_question(content, conv)
+        case State.CHECK:
+            return check_question(catalog, conv)
         case State.STOPPED:
             return Reply(catalog.render("stopped_notice"))
         case State.WAITING | State.SAFETY_PLAN:
@@ -183,6 +198,13 @@ def aliases_for(content: Content, conv: ConvState) -> dict[str, list[str]]:
             instrument = content.instruments[content.flows.acuity_instrument]
             item = instrument.item(content.flows.acuity_item)
             return option_aliases(catalog, item, instrument, prefix="acuity")
+        case State.CHECK:
+            kw = catalog.keywords
+            return {
+                "check:yes": [*kw.yes, *kw.unsure],
+                "check:no": kw.no,
+                "check:decline": kw.decline,
+            }
         case State.LANGUAGE:
             return {"lang:es": ["es", "espanol", "castellano"], "lang:en": ["en", "ingles"]}
         case _:

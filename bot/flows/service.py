@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, bindparam, delete, or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.crypto import Cipher
 from bot.db.engine import read_only
@@ -35,6 +35,7 @@ from bot.db.models import (
 )
 from bot.delivery import stats
 from bot.delivery.window import HOLDING_CHANNELS, may_have_held
+from bot.escalation.review.models import DetectionReview
 from bot.flows.machine import CrisisDetector
 from bot.flows.machine import Engine as FlowEngine
 from bot.flows.state import ConvState, State
@@ -44,6 +45,7 @@ from bot.flows.types import (
     Effect,
     ForgetMessages,
     Inbound,
+    NoteForReview,
     RaiseSignal,
     RecordConsent,
     Reply,
@@ -51,6 +53,7 @@ from bot.flows.types import (
     SaveScreening,
     SetOptOut,
     StartWaiting,
+    WithdrawHeldSignals,
 )
 from bot.flows.waiting import WAITING_STATES
 from bot.waiting.models import SafetyPlan, WaitingTimer
@@ -369,9 +372,8 @@ class ConversationService:
 
         keep_text = conv.state not in NO_CONSENT_STATES or _consented(step.effects)
         # (without consent nothing is kept)
-        self.store.finish_message(
-            conn, pending.id, person.id, now, pending.text if keep_text else None
-        )
+        kept = pending.text if keep_text else None
+        self.store.finish_message(conn, pending.id, person.id, now, kept)
         outcome = StepOutcome(inbound_id=pending.id, participant_id=person.id, replies=step.replies)
         deleted = any(isinstance(e, DeleteData) for e in step.effects)
         opted_out = person.opted_out_at
@@ -382,7 +384,7 @@ class ConversationService:
             and may_have_held(person.last_inbound_at, now)
         )
         for effect in step.effects:
-            self._apply(session, effect, person, now, outcome)
+            self._apply(session, effect, person, now, outcome, kept, conv.language)
         if not deleted:
             person.language = conv.language
             person.last_inbound_at = max(
@@ -434,7 +436,11 @@ class ConversationService:
         person: Person,
         now: datetime,
         outcome: StepOutcome,
+        kept_text: str | None = None,
+        language: str = "es",
     ) -> None:
+        """``kept_text``: the message's text when it is kept (the person consented), else
+        None; ``language``: the conversation's language after the step."""
         pid = person.id
         match effect:
             case RecordConsent(given=given, text_version=version):
@@ -475,12 +481,27 @@ class ConversationService:
                         reason=effect.reason,
                         detail=effect.detail,
                         created_at=now,
+                        not_before=now + effect.hold_for if effect.hold_for else None,
                     )
                 )
                 outcome.signals += 1
                 log.warning(
                     "risk signal raised",
                     extra={"rule": effect.rule_id, "priority": effect.priority},
+                )
+            case WithdrawHeldSignals(rule_id=rule_id, reason=reason):
+                session.flush()
+                # Not yet acted on: escalation takes a held signal only once its time has
+                # come and it is unprocessed; a signal it already took stays (a case opened).
+                session.execute(
+                    update(RiskSignal)
+                    .where(
+                        RiskSignal.participant_id == pid,  # type: ignore[arg-type]
+                        RiskSignal.rule_id == rule_id,  # type: ignore[arg-type]
+                        col(RiskSignal.processed_at).is_(None),
+                        col(RiskSignal.not_before).is_not(None),
+                    )
+                    .values(processed_at=now, withdrawn_at=now, reason=reason)
                 )
             case SetOptOut(opted_out=opted_out):
                 person.opted_out_at = now if opted_out else None
@@ -491,6 +512,22 @@ class ConversationService:
                     .where(InboundMessage.participant_id == pid)  # type: ignore[arg-type]
                     .values(text=None)
                 )
+                session.execute(
+                    delete(DetectionReview).where(DetectionReview.participant_id == pid)  # type: ignore[arg-type]
+                )
+            case NoteForReview(kind=kind, category=category, score=score):
+                if kept_text:  # never without consent: a row without its words is no use
+                    session.add(
+                        DetectionReview(
+                            participant_id=pid,
+                            kind=kind,
+                            text=kept_text[:MAX_STORED_TEXT],
+                            language=language,
+                            category=category,
+                            score=score,
+                            created_at=now,
+                        )
+                    )
             case DeleteData():
                 self._delete_person(session, pid)
             case StartWaiting():
@@ -540,7 +577,8 @@ class ConversationService:
         )
 
     def _delete_person(self, session: Session, pid: int) -> None:
-        """Erase a person: profile, conversation, consents, screenings, message texts.
+        """Erase a person: profile, conversation, consents, screenings, message texts, the
+        messages kept for review.
         Inbound ids stay (without text or owner) so a late redelivery is still recognised."""
         session.flush()
         participant = session.get(Participant, pid)
@@ -559,7 +597,7 @@ class ConversationService:
             .where(RiskSignal.participant_id == pid)  # type: ignore[arg-type]
             .values(participant_id=None)
         )
-        for model in (Screening, Consent, Conversation, WaitingTimer, SafetyPlan):
+        for model in (Screening, Consent, Conversation, DetectionReview, WaitingTimer, SafetyPlan):
             session.execute(delete(model).where(model.participant_id == pid))  # type: ignore[attr-defined]
         session.delete(participant)
         session.flush()

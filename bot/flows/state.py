@@ -23,6 +23,7 @@ class State(StrEnum):
     ACUITY = "acuity"  # crisis words seen: asking the safety question
     WAITING = "waiting"  # a high or imminent signal: waiting for a psychologist
     SAFETY_PLAN = "safety_plan"  # building a safety plan while waiting
+    CHECK = "check"  # the detector was unsure: asking whether they think of suicide
     STOPPED = "stopped"
 
 

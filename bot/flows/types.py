@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 MessageKind = Literal["text", "unsupported"]
@@ -67,13 +67,27 @@ class SaveScreening:
 
 @dataclass(frozen=True, slots=True)
 class RaiseSignal:
-    """Something a human must look at. ``source``: instrument, free_text or request."""
+    """Something a human must look at. ``source``: instrument, free_text or request.
+
+    ``hold_for``: the signal is kept but not acted on until this much time has passed, and
+    can be withdrawn before that (``WithdrawHeldSignals``): the unanswered check question.
+    """
 
     source: str
     rule_id: str
     priority: str
     reason: str
     detail: dict[str, Any] = field(default_factory=dict)
+    hold_for: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawHeldSignals:
+    """Withdraw this person's held signals of ``rule_id`` not yet acted on (the check
+    question was answered, so its silence rule no longer applies)."""
+
+    rule_id: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,13 +121,26 @@ class SaveSafetyPlan:
     steps: dict[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class NoteForReview:
+    """Keep this message for staff to label (``bot.escalation.review``): ``kind`` is
+    ``unsure`` (the detector asked its check question) or ``unrecognised`` (free text that
+    answered nothing). The storage layer keeps it only with the person's consent."""
+
+    kind: Literal["unsure", "unrecognised"]
+    category: str | None = None
+    score: float | None = None
+
+
 Effect = (
     RecordConsent
     | SaveScreening
     | RaiseSignal
+    | WithdrawHeldSignals
     | SetOptOut
     | DeleteData
     | ForgetMessages
+    | NoteForReview
     | StartWaiting
     | SaveSafetyPlan
 )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.content import Content
 from bot.flows import ConvState, Engine, Inbound, Reply, State
+from bot.flows.concern import ConcernDetector
 from bot.flows.machine import CrisisDetector
 from bot.flows.state import Step
 from bot.flows.types import Effect
@@ -19,12 +21,17 @@ _ids = itertools.count(1)
 class EngineChat:
     content: Content
     detect_crisis: CrisisDetector | None = None
+    detect_concern: ConcernDetector | None = None
     now: datetime = field(default_factory=lambda: datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
     conv: ConvState = field(default_factory=ConvState)
     effects: list[Effect] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        kwargs = {"detect_crisis": self.detect_crisis} if self.detect_crisis else {}
+        kwargs: dict[str, Any] = {}
+        if self.detect_crisis:
+            kwargs["detect_crisis"] = self.detect_crisis
+        if self.detect_concern:
+            kwargs["detect_concern"] = self.detect_concern
         self.engine = Engine(self.content, **kwargs)
 
     def say(

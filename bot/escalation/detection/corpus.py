@@ -9,7 +9,8 @@
   family id (``split_of``), so nobody can move a row to flatter a figure: a test checks it.
   Legacy families (the phrases the old lexicon was written from) are always ``train``:
   testing on them would measure memory.
-* ``label``: 1 risk, 0 no risk; ``category``: see ``RISK_CATEGORIES``/``SAFE_CATEGORIES``.
+* ``label``: 1 risk, 0 no risk; ``category``: see ``RISK_CATEGORIES``/``SAFE_CATEGORIES``
+  (``reviewed``: a no-risk message labelled on the dashboard, from ``export-labels``).
 
 ``tests/data/crisis/sources.md`` says where each ``source`` came from.
 """
@@ -45,7 +46,11 @@ SAFE_CATEGORIES = (
     "distress_no_risk",
     "helper_info",
     "everyday",
+    "reviewed",
 )
+#: The safe category of no-risk messages labelled by reviewers on the dashboard
+#: (``python -m bot.escalation.export-labels``): not in the committed corpus.
+REVIEWED = "reviewed"
 LANGUAGES = ("es", "en", "spanglish", "qu-es")
 SPLITS = ("train", "dev", "test")
 FIELDS = (

@@ -47,6 +47,7 @@ class Assessment:
     ``score``: the model's risk probability.
     ``matched``: the curated phrase as the person typed it, if one was found, else "".
     ``rule``: ``lexicon:<pattern id>`` or ``model``, for the record of why.
+    ``lexicon_priority``: the curated phrase's priority when one was found.
     """
 
     outcome: Outcome
@@ -55,6 +56,7 @@ class Assessment:
     matched: str
     rule: str
     ask_if_unrecognised: bool
+    lexicon_priority: str | None = None
 
     @property
     def about_someone_else(self) -> bool:
@@ -64,7 +66,7 @@ class Assessment:
 NO_RISK = Assessment(Outcome.NONE, "suicidal_ideation", 0.0, "", "model", False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: results are cached per detector
 class Detector:
     tagger: ConceptTagger
     lexicon: Lexicon
@@ -99,6 +101,7 @@ class Detector:
             matched=analysed.lexicon_matched,
             rule=rule,
             ask_if_unrecognised=score >= thresholds.unrecognised,
+            lexicon_priority=analysed.lexicon_priority,
         )
 
 

@@ -101,12 +101,17 @@ class Report:
     overall: Tally = field(default_factory=Tally)
     by_kind: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_language: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
-    misses: list[tuple[Row, Assessment]] = field(default_factory=list)
-    alarms: list[tuple[Row, Assessment]] = field(default_factory=list)
+    misses: list[tuple[Row, Assessment | None]] = field(default_factory=list)
+    alarms: list[tuple[Row, Assessment | None]] = field(default_factory=list)
     timings_us: list[float] = field(default_factory=list)
 
     def add(self, row: Row, assessment: Assessment, elapsed_us: float) -> None:
-        answer = response(assessment, self.context)
+        self.record(row, response(assessment, self.context), assessment, elapsed_us)
+
+    def record(
+        self, row: Row, answer: str, assessment: Assessment | None, elapsed_us: float
+    ) -> None:
+        """Count what ``row`` got: ``crisis``, ``ask`` or ``none``."""
         for tally in (
             self.overall,
             self.by_kind[row.category],

@@ -58,6 +58,8 @@ class Analysed:
     lexicon_category: str | None
     lexicon_pattern: str | None
     lexicon_matched: str
+    #: The matched lexicon pattern's priority (``config/crisis/<lang>.yaml``), if any.
+    lexicon_priority: str | None = None
 
 
 def analyse(text: str, tagger: ConceptTagger, lexicon: Lexicon) -> Analysed:
@@ -72,6 +74,7 @@ def analyse(text: str, tagger: ConceptTagger, lexicon: Lexicon) -> Analysed:
         lexicon_category=hit.category if hit else None,
         lexicon_pattern=hit.pattern_id if hit else None,
         lexicon_matched=hit.matched if hit else "",
+        lexicon_priority=hit.priority.value if hit else None,
     )
 
 
@@ -98,6 +101,7 @@ def windows(analysed: Analysed, tagger: ConceptTagger) -> list[Analysed]:
                 lexicon_category=analysed.lexicon_category,
                 lexicon_pattern=analysed.lexicon_pattern,
                 lexicon_matched=analysed.lexicon_matched,
+                lexicon_priority=analysed.lexicon_priority,
             )
         )
     return readings

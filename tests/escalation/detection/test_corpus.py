@@ -9,6 +9,7 @@ import pytest
 
 from bot.escalation.detection.corpus import (
     LANGUAGES,
+    REVIEWED,
     RISK_CATEGORIES,
     SAFE_CATEGORIES,
     CorpusError,
@@ -36,7 +37,8 @@ def test_every_kind_and_language_is_present_in_every_split(rows: list[Row]) -> N
     for split in ("train", "dev", "test"):
         part = [row for row in rows if row.split == split]
         categories = Counter(row.category for row in part)
-        for category in (*RISK_CATEGORIES, *SAFE_CATEGORIES):
+        # ``reviewed`` rows come from the dashboard's export, never from the committed file.
+        for category in (*RISK_CATEGORIES, *(c for c in SAFE_CATEGORIES if c != REVIEWED)):
             assert categories[category] >= 3, (split, category)
         languages = Counter(row.language for row in part)
         for language in LANGUAGES:
