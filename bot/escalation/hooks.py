@@ -172,6 +172,19 @@ class EscalationHooks:
         notify.event(
             session, case.id, "message_from_person", now, "person", inbound=inbound_id, media=kind
         )
+        if kind != "text":
+            self._media_note(session, case, now)
+
+    def _media_note(self, session: Session, case: Case, now: datetime) -> None:
+        roster = self.esc.roster
+        owner_id = case.conversation_with or case.acknowledged_by
+        owner = roster.get(owner_id) if roster is not None and owner_id else None
+        contacts = notify.usable_contacts(self.esc, owner) if owner is not None else []
+        if owner is None or not contacts or case.id is None:
+            return  # nobody has it yet: the chain's alerts go on, the case log shows it
+        body = self.esc.texts.get(owner.language).render("media_from_person", case=case.id)
+        channel, contact = contacts[0]
+        notify.staff_message(session, self.esc, channel, contact, body, now, purpose=notify.RELAY)
 
     # --- deletion ----------------------------------------------------------------------------
 

@@ -369,6 +369,10 @@ class ConversationService:
         if hooks is not None and (was_waiting or conv.state in WAITING_STATES):
             # The psychologist sees what a waiting person writes, on the case.
             hooks.note_waiting(session, person.id, pending.id, pending.kind, now)
+        elif hooks is not None and pending.kind != "text":
+            # Media from anyone with an open case (a psychologist talking with them included):
+            # the case log shows it and whoever has the case is told.
+            hooks.note_waiting(session, person.id, pending.id, pending.kind, now)
 
         keep_text = conv.state not in NO_CONSENT_STATES or _consented(step.effects)
         # (without consent nothing is kept)

@@ -187,3 +187,18 @@ async def test_a_voice_note_while_waiting_gets_kind_words_the_lines_and_joins_th
     assert "sigo aquí con usted" in reply.lower()  # still waiting, with us
     media = [e for e in events(stack) if e.kind == "message_from_person"]
     assert [e.detail.get("media") for e in media] == ["unsupported"]
+
+
+async def test_media_reaches_the_psychologist_who_has_the_case_on_telegram(stack: Stack) -> None:
+    await disclose(stack)
+    case_id = stack.desk.case().id
+    await stack.say(ANA, f"/reply {case_id} Hola, soy Ana.")
+    await stack.settle()
+    chat = {"id": PERSON, "type": "private", "first_name": "A"}
+    photo = [{"file_id": "p1", "file_unique_id": "q1", "width": 10, "height": 10}]
+    await stack.post({"update_id": next_update_id(), "message": message(chat, photo=photo)})
+    await stack.settle()
+    note = stack.sent_to(ANA)[-1]["text"]
+    assert f"Caso #{case_id}" in note and "audio, foto, video o documento" in note
+    media = [e for e in events(stack) if e.kind == "message_from_person"]
+    assert "unsupported" in [e.detail.get("media") for e in media]
