@@ -62,13 +62,25 @@ def _ensure_migrated(settings: Settings) -> bool:
     return False
 
 
+def _oncall_ok(settings: Settings) -> bool:
+    """The on-call file and staff texts are valid (else: file, field and reason, and False).
+    A service that could not page anyone must not start as if it could."""
+    from bot.escalation.context import check_setup
+
+    error = check_setup(settings).error
+    if error:
+        print(f"config error: {error}", file=sys.stderr)
+        print("not starting: fix the on-call file (python -m bot validate-config)", file=sys.stderr)
+    return error is None
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.content import ContentError
     from bot.web.app import create_app
 
-    if not _ensure_migrated(settings):
+    if not _oncall_ok(settings) or not _ensure_migrated(settings):
         return 1
     try:
         app = create_app(settings)
@@ -128,7 +140,7 @@ def _worker(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.worker import build_workers
 
     configure_logging(settings.log_level)
-    if not _ensure_migrated(settings):
+    if not _oncall_ok(settings) or not _ensure_migrated(settings):
         return 1
 
     async def run() -> None:

@@ -111,3 +111,15 @@ def test_serve_answers_on_the_simulator_and_stops_cleanly(env: dict[str, str]) -
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert f"{base}/simulator" in out
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_serve_and_worker_refuse_an_invalid_on_call_file(
+    env: dict[str, str], tmp_path: Path, command: str
+) -> None:
+    roster = tmp_path / "oncall.yaml"
+    roster.write_text("psychologists:\n  - id: ana\n    contacts: {}\n", encoding="utf-8")
+    result = run_bot(command, env={**env, "ONCALL_FILE": str(roster)})
+    assert result.returncode == 1
+    assert "oncall.yaml: psychologists.0.name" in result.stderr
+    assert "not starting" in result.stderr

@@ -8,22 +8,29 @@ templates show.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from sqlmodel import Session, select
 
+from bot.dashboard import alerts, history, reasons
+from bot.dashboard.alerts import AlertState
+from bot.dashboard.history import Event
 from bot.dashboard.models import DashboardUser
+from bot.dashboard.rows import ROW_ERRORS
 from bot.db.models import Participant
-from bot.escalation import service
+from bot.escalation import notify, service
 from bot.escalation.models import OPEN_STATUSES, PRIORITIES, PRIORITY_RANK, Case
 
 if TYPE_CHECKING:
+    from bot.dashboard.web import Page
     from bot.runtime import Runtime
 
+log = logging.getLogger(__name__)
 CHANNELS = ("telegram", "whatsapp", "sim")
 #: Outbox purposes of messages a psychologist wrote (shown as theirs in the transcript).
 STAFF_PURPOSES = frozenset({service.PSYCHOLOGIST_MESSAGE})
@@ -69,6 +76,7 @@ class CaseView:
     channel: str
     priority: str
     status: str
+    #: In words (see :mod:`bot.dashboard.reasons`); ``reason_rule`` is shown on hover.
     reason: str
     quote: str | None
     opened_at: datetime
@@ -79,14 +87,12 @@ class CaseView:
     resolved_by: str | None
     outcome: str | None
     note: str | None
-
-
-@dataclass(frozen=True)
-class Event:
-    at: datetime
-    kind: str
-    actor: str | None
-    summary: str
+    #: The person erased their data (or did so before the case was even opened).
+    person_deleted: bool = False
+    person_deleted_at: datetime | None = None
+    reason_rule: str = ""
+    alerts: AlertState = field(default_factory=AlertState)
+    conversation_with: str | None = None
 
 
 def actor(user: DashboardUser) -> str:
@@ -94,20 +100,38 @@ def actor(user: DashboardUser) -> str:
     return user.psychologist_id or f"dashboard:{user.username}"
 
 
+def snapshot_of(case: Case) -> dict[str, Any]:
+    """The case's snapshot, or an empty one when the stored value is not a mapping."""
+    return case.snapshot if isinstance(case.snapshot, dict) else {}
+
+
 def _quote(case: Case) -> str | None:
-    value = (case.snapshot or {}).get("quote")
+    value = snapshot_of(case).get("quote")
     return value[:300] if isinstance(value, str) and value else None
 
 
-def _view(case: Case, participant: Participant | None) -> CaseView:
+def _reason(runtime: Runtime, page: Page, case: Case) -> reasons.Reason:
+    try:
+        return reasons.of_case(runtime.content, page, case)
+    except ROW_ERRORS:
+        log.exception("a case's reason could not be put in words", extra={"case": case.id})
+        return reasons.Reason(case.reason or "—", case.reason or "")
+
+
+def _view(
+    case: Case, participant: Participant | None, reason: reasons.Reason, alerts: AlertState
+) -> CaseView:
     return CaseView(
         id=case.id or 0,
         participant_id=case.participant_id,
         pseudonym=participant.pseudonym if participant else "—",
-        channel=case.channel or (participant.channel if participant else "—"),
+        channel=case.channel or (participant.channel if participant else ""),
         priority=case.priority,
         status=case.status,
-        reason=case.reason,
+        reason=reason.text,
+        reason_rule=reason.rule,
+        alerts=alerts,
+        conversation_with=case.conversation_with,
         quote=_quote(case),
         opened_at=case.opened_at,
         next_step_at=case.next_step_at,
@@ -117,6 +141,8 @@ def _view(case: Case, participant: Participant | None) -> CaseView:
         resolved_by=case.resolved_by,
         outcome=case.outcome,
         note=case.note,
+        person_deleted=participant is None,
+        person_deleted_at=case.person_deleted_at,
     )
 
 
@@ -128,11 +154,17 @@ def _participants(runtime: Runtime, ids: set[int]) -> dict[int, Participant]:
         return {p.id or 0: p for p in rows}
 
 
-def queue(runtime: Runtime, filters: QueueFilters, user: DashboardUser) -> list[CaseView]:
+def queue(
+    runtime: Runtime, filters: QueueFilters, user: DashboardUser, page: Page
+) -> list[CaseView]:
     """Open cases, most urgent first, then longest waiting."""
     cases = service.open_cases(runtime.db)
     people = _participants(runtime, {c.participant_id for c in cases if c.participant_id})
-    views = [_view(c, people.get(c.participant_id or 0)) for c in cases]
+    sent = alerts.states(runtime.db, [c.id for c in cases if c.id is not None])
+    views = [
+        _view(c, people.get(c.participant_id or 0), _reason(runtime, page, c), sent[c.id or 0])
+        for c in cases
+    ]
     me = actor(user)
     views = [
         v
@@ -146,12 +178,24 @@ def queue(runtime: Runtime, filters: QueueFilters, user: DashboardUser) -> list[
     return views
 
 
-def get_case(runtime: Runtime, case_id: int) -> CaseView | None:
+def get_case(runtime: Runtime, case_id: int, page: Page) -> CaseView | None:
     case = service.get_case(runtime.db, case_id)
     if case is None:
         return None
     people = _participants(runtime, {case.participant_id} if case.participant_id else set())
-    return _view(case, people.get(case.participant_id or 0))
+    sent = alerts.states(runtime.db, [case_id])[case_id]
+    return _view(case, people.get(case.participant_id or 0), _reason(runtime, page, case), sent)
+
+
+def all_reasons(runtime: Runtime, case_id: int, page: Page) -> list[reasons.Reason]:
+    case = service.get_case(runtime.db, case_id)
+    if case is None:
+        return []
+    try:
+        return reasons.all_of_case(runtime.content, page, case)
+    except ROW_ERRORS:
+        log.exception("a case's reasons could not be put in words", extra={"case": case_id})
+        return []
 
 
 # --- actions (all through the escalation service) ----------------------------------------
@@ -185,16 +229,53 @@ def send_to_person(runtime: Runtime, case_id: int, user: DashboardUser, text: st
     ).value
 
 
-def timeline(runtime: Runtime, case_id: int) -> list[Event]:
+def transfer(runtime: Runtime, case_id: int, user: DashboardUser, colleague: str, note: str) -> str:
+    return service.transfer(
+        runtime.db, case_id, actor(user), colleague, note, esc=runtime.escalation
+    ).value
+
+
+def staff_names(runtime: Runtime) -> dict[str, str]:
+    """Roster id → name (audit actors and alert recipients are shown by name)."""
+    roster = runtime.escalation.roster
+    return {p.id: p.name for p in roster.people.values()} if roster is not None else {}
+
+
+@dataclass(frozen=True)
+class Colleague:
+    id: str
+    name: str
+    reachable: bool
+
+
+def colleagues(runtime: Runtime, user: DashboardUser) -> list[Colleague]:
+    """Who a case can be handed to: the roster's psychologists but oneself, reachable first."""
     esc = runtime.escalation
+    roster = esc.roster
+    if roster is None:
+        return []
+    me = actor(user)
+    found = [
+        Colleague(p.id, p.name, bool(notify.usable_contacts(esc, p)))
+        for p in roster.people.values()
+        if p.id != me
+    ]
+    return sorted(found, key=lambda c: (not c.reachable, c.name))
+
+
+def timeline(runtime: Runtime, case_id: int, page: Page) -> list[Event]:
+    """The case's history, oldest first, each event's details in the reader's words."""
+    esc = runtime.escalation
+
+    def name(actor_id: str) -> str:
+        return service.actor_name(esc, actor_id)
+
     return [
         Event(
-            e.at, e.kind, service.actor_name(esc, e.actor) if e.actor else None, _summary(e.detail)
+            e.at,
+            e.kind,
+            name(e.actor) if e.actor else None,
+            history.summary(page, e.detail, name),
         )
         for e in service.timeline(runtime.db, case_id)
     ]
-
-
-def _summary(detail: dict[str, Any]) -> str:
-    parts = [f"{k}: {v}" for k, v in detail.items() if isinstance(v, str | int) and k != "text"]
-    return ", ".join(parts)[:200]

@@ -87,3 +87,63 @@ def _number(value: float) -> str:
 
 def _clip(text: str, limit: int = 26) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Series:
+    """One instrument's totals over time: ``points`` are (label, value), oldest first."""
+
+    name: str
+    maximum: float
+    points: list[tuple[str, float]]
+
+
+def score_chart(series: list[Series], title: str) -> Markup:
+    """Scores over time, one small line per instrument, each on its own 0–max scale."""
+    row, left, right = 64, 90, WIDTH - 16
+    height = max(1, len(series)) * row + 4
+    parts = [
+        f'<svg class="chart scores" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for i, line in enumerate(series):
+        top, base = 8 + i * row, 8 + i * row + row - 22
+        top_value = line.maximum or max((v for _, v in line.points), default=1) or 1
+        count = len(line.points)
+        step = (right - left) / max(1, count - 1)
+        coords = [
+            (
+                left + (j * step if count > 1 else (right - left) / 2),
+                base - (base - top) * v / top_value,
+            )
+            for j, (_, v) in enumerate(line.points)
+        ]
+        parts.append(
+            f'<text class="chart-label" x="4" y="{top + 20}">{escape(_clip(line.name, 12))}</text>'
+            f'<line class="axis" x1="{left}" y1="{base}" x2="{right}" y2="{base}"/>'
+        )
+        if count > 1:
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+            parts.append(f'<polyline class="score-line" points="{path}"/>')
+        for (x, y), (label, value) in zip(coords, line.points, strict=True):
+            parts.append(
+                f'<circle class="score-dot" cx="{x:.1f}" cy="{y:.1f}" r="4">'
+                f"<title>{escape(label)}: {escape(_number(value))}</title></circle>"
+                f'<text class="chart-value" x="{x:.1f}" y="{y - 7:.1f}" text-anchor="middle">'
+                f"{escape(_number(value))}</text>"
+            )
+        if line.points:
+            parts.append(
+                f'<text class="chart-label small" x="{left}" y="{base + 14}">'
+                f"{escape(line.points[0][0])}</text>"
+            )
+            if count > 1:
+                parts.append(
+                    f'<text class="chart-label small" x="{right}" y="{base + 14}" '
+                    f'text-anchor="end">{escape(line.points[-1][0])}</text>'
+                )
+    if not series:
+        parts.append('<text class="chart-label" x="8" y="20">—</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -66,3 +66,17 @@ class DashboardEvent(SQLModel, table=True):
     actor: str = Field(max_length=64)
     ip: str | None = Field(default=None, max_length=64)
     detail: dict[str, Any] = json_col()
+
+
+class CaseNote(SQLModel, table=True):
+    """An internal note on a case, for the team only: never sent to the person. Kept with
+    the case (like the resolution note) when the person deletes their data."""
+
+    __tablename__ = "case_note"
+    __table_args__ = (Index("ix_case_note_case_at", "case_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="escalation_case.id", ondelete="CASCADE")
+    at: datetime = ts()
+    author: str = Field(max_length=64)
+    text: str

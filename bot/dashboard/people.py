@@ -112,6 +112,14 @@ def answer_views(content: Content, screening: Screening, lang: str) -> list[Answ
     return views
 
 
+def _flags(stored: object) -> list[str]:
+    """The flag (or rule) of each stored entry; entries of another shape are skipped."""
+    if not isinstance(stored, list):
+        return []
+    names = (f.get("flag") or f.get("rule") for f in stored if isinstance(f, dict))
+    return [str(n) for n in names if n]
+
+
 def screenings(db: Engine, content: Content, participant_id: int, lang: str) -> list[ScreeningView]:
     with Session(db) as session:
         rows = session.exec(
@@ -136,7 +144,7 @@ def screenings(db: Engine, content: Content, participant_id: int, lang: str) -> 
                 band=row.band,
                 result=row.result,
                 positive=row.positive,
-                flags=[str(f.get("flag", f.get("rule", ""))) for f in row.flags],
+                flags=_flags(row.flags),
                 answers=answer_views(content, row, lang),
             )
         )

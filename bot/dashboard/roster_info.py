@@ -47,7 +47,7 @@ class RosterOverview:
     gaps: list[tuple[datetime, datetime]]
     unreachable: list[str]
     always_on_call: bool
-    chain: dict[str, list[str]]
+    chain: dict[str, list[tuple[list[str], str]]]
     error: str | None = None
 
 
@@ -116,12 +116,10 @@ def next_shift(roster: Roster, now: datetime) -> Shift | None:
     return None
 
 
-def _chain_text(roster: Roster) -> dict[str, list[str]]:
+def _chain_text(roster: Roster) -> dict[str, list[tuple[list[str], str]]]:
+    """Per priority, each step's roles (or ids) and its wait (the template puts them in words)."""
     return {
-        priority: [
-            f"{' + '.join(step.notify)} ({step.wait.replace('_', ' ')})"
-            for step in roster.chain(priority).steps
-        ]
+        priority: [(list(step.notify), step.wait) for step in roster.chain(priority).steps]
         for priority in PRIORITIES
     }
 

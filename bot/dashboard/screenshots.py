@@ -4,7 +4,9 @@ Builds a throw-away SQLite database with demo people who talk to the bot through
 conversation service, turns their risk signals into cases with the real escalation code
 (at realistic times in the past), serves the dashboard with uvicorn on 127.0.0.1, signs in
 with Debian's Chromium (Playwright) and saves ``docs/screenshots/queue.png`` and
-``case.png``. Every person and psychologist is fictitious. Nothing leaves the machine.
+``case.png``, plus ``case-notes.png`` (internal notes), ``transfer.png`` (handing a case
+over) and the queue and a case on a 360 px phone (``queue-phone.png``, ``case-phone.png``).
+Every person and psychologist is fictitious. Nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import uvicorn
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from bot.dashboard import notes
 from bot.dashboard.accounts import Accounts
 from bot.db.migrate import upgrade
 from bot.db.models import OutboundMessage, utcnow
@@ -90,6 +93,11 @@ def seed(runtime: Runtime) -> int:
         "Salud Mental Comunitario de tu distrito esta semana?", esc=esc,
     )  # fmt: skip
     say("whatsapp", whatsapp, "Sí, me parece bien. Puedo ir el jueves en la tarde.")
+    notes.add(
+        runtime.db, esc, case_id, "ana",
+        "Vive con su hermana, que es su apoyo. Cita en el CSMC el jueves por la tarde; "
+        "llamar el viernes para confirmar que fue.",
+    )  # fmt: skip
     # 40 min ago, on Telegram: GAD-7 of 18 (routine).
     at(44)
     say("telegram", "700000031", "hola", "1", "1", "2", "3", "2", "3", "2", "3", "2", "3")
@@ -102,6 +110,8 @@ def seed(runtime: Runtime) -> int:
     at(7)
     say("telegram", "700000034", "hola", "1", "1", "1", "2", "3", "me quiero matar", "1")
     at(3)
+    # 2 min ago: asks to talk to a psychologist, then erases their data at once.
+    say("telegram", "700000035", "hola", "1", "1", "4", "borrar", "1")
     at(0.2)
     with Session(runtime.db) as session:  # demo only: show the messages as delivered
         session.execute(
@@ -110,6 +120,7 @@ def seed(runtime: Runtime) -> int:
             .values(status="sent", sent_at=OutboundMessage.created_at)
         )
         session.commit()
+    timers.settle_notifications(esc)  # …and the alerts among them as delivered
     return case_id
 
 
@@ -161,6 +172,18 @@ def photograph(url: str, case_id: int, out: Path) -> None:
         page.wait_for_selector("#messages .msg.staff")
         page.set_viewport_size({"width": 1280, "height": 1400})
         page.screenshot(path=str(out / "case.png"))
+        page.locator("#notes").screenshot(path=str(out / "case-notes.png"))
+        page.select_option("#colleague", "luis")
+        page.fill("#transfer-note", "Sigue tú esta noche, por favor: ya aceptó la cita.")
+        page.locator("#transfer").screenshot(path=str(out / "transfer.png"))
+        phone = browser.new_page(viewport={"width": 360, "height": 740}, locale="es-PE")
+        phone.context.add_cookies(page.context.cookies())
+        phone.goto(f"{url}/dashboard")
+        phone.wait_for_selector("#queue-rows tr[data-case]")
+        phone.screenshot(path=str(out / "queue-phone.png"))
+        phone.goto(f"{url}/dashboard/cases/{case_id}")
+        phone.wait_for_selector("#messages .msg.staff")
+        phone.screenshot(path=str(out / "case-phone.png"))
         browser.close()
 
 
@@ -186,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                 photograph(base, case_id, args.out)
         finally:
             runtime.close()
-    print(f"saved {args.out / 'queue.png'} and {args.out / 'case.png'}")
+    print(f"saved the dashboard's screenshots in {args.out}")
     return 0
 
 

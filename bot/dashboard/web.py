@@ -15,6 +15,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from bot.dashboard.accounts import Accounts
 from bot.dashboard.i18n import Strings, pick_language, strings_for
+from bot.dashboard.replies import replies_for
+from bot.escalation import paging
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -62,6 +64,7 @@ class Dashboard:
         self.runtime = runtime
         self.accounts = Accounts(runtime.db)
         self.strings = strings_for(runtime.settings.config_dir)
+        replies_for(runtime.settings.config_dir)  # a broken replies file fails here, named
         self.env = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=select_autoescape(["html", "svg"]),
@@ -117,6 +120,22 @@ class Page:
 
     def dur(self, delta: timedelta) -> str:
         return duration(self.t, delta)
+
+    @cached_property
+    def paging(self) -> list[paging.Problem]:
+        """What stands between a new case and a psychologist now (the banner on every page)."""
+        runtime: Runtime = self.request.app.state.runtime
+        strict = runtime.settings.environment == "production"
+        return paging.problems(runtime.escalation, strict=strict)
+
+    def label(self, group: str, value: object) -> str:
+        """The words for a stored code (``priority``, ``channel``, ``status``…): a code the
+        strings do not know is shown as it is (an empty one as ``unknown``), never an error."""
+        code = str(value) if value is not None else ""
+        key = f"{group}.{code}"
+        if code and key in self.t.texts:
+            return self.t(key)
+        return code or self.t("common.unknown")
 
 
 def render(page: Page, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -59,7 +59,7 @@ def _signal_entry(signal: RiskSignal) -> dict[str, Any]:
         "reason": reason_of(signal),
     }
     detail = signal.detail or {}
-    for key in ("answers", "total", "matched", "instrument"):
+    for key in ("answers", "total", "matched", "instrument", "items", "flag", "answer"):
         if key in detail:
             entry[key] = detail[key]
     return entry
@@ -165,6 +165,12 @@ def _open_case(session: Session, esc: Escalation, signal: RiskSignal, now: datet
         snapshot=snapshot,
         chain=chain_snapshot(esc.roster, signal.priority, now),
     )
+    if participant is None:
+        # The person erased their data before this signal became a case (the "talk to a
+        # psychologist, then BORRAR" race): a case about nobody who can be contacted.
+        case.person_deleted_at = now
+        snapshot["person_deleted"] = True
+        snapshot.pop("quote", None)
     session.add(case)
     session.flush()
     assert case.id is not None
@@ -179,6 +185,8 @@ def _open_case(session: Session, esc: Escalation, signal: RiskSignal, now: datet
         priority=signal.priority,
         source=signal.source,
     )
+    if participant is None:
+        notify.event(session, case.id, "person_deleted_data", now, "system", still_open=True)
     schedule(session, case, 0, now, now)
     return case
 

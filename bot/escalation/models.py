@@ -52,6 +52,9 @@ EVENT_KINDS: tuple[str, ...] = (
     "refused",
     "safety_plan",
     "waiting_message",
+    "chain_ended",
+    "note_added",
+    "transferred",
 )
 STEP_STATUSES: tuple[str, ...] = ("pending", "done", "cancelled")
 

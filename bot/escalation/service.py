@@ -15,7 +15,7 @@ inside a caller's session (the Telegram command handler runs in the inbox step's
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
@@ -49,6 +49,7 @@ __all__ = [
     "send_to_person",
     "send_to_person_in",
     "timeline",
+    "transfer",
 ]
 
 DASHBOARD_PREFIX = "dashboard:"
@@ -56,6 +57,8 @@ PSYCHOLOGIST_MESSAGE = "psychologist_message"
 MAX_MESSAGE = 3000
 MAX_NOTE = 2000
 ACCESS_KINDS = frozenset({"viewed", "revealed"})
+#: Openings of a case by one user within this time are audited once ("revealed" always is).
+VIEW_COLLAPSE = timedelta(minutes=10)
 T = TypeVar("T")
 
 
@@ -72,6 +75,10 @@ class ActionResult(StrEnum):
     INVALID_OUTCOME = "invalid_outcome"
     EMPTY = "empty"
     PERSON_GONE = "person_gone"
+    TRANSFERRED = "transferred"
+    NOT_HELD = "not_held"
+    NO_SUCH_COLLEAGUE = "no_such_colleague"
+    COLLEAGUE_UNREACHABLE = "colleague_unreachable"
 
 
 def _esc(esc: Escalation | None) -> Escalation:
@@ -147,10 +154,26 @@ def record_access(
     def work(session: Session) -> bool:
         if session.get(Case, case_id) is None:
             return False
-        notify.event(session, case_id, kind, e.clock(), actor)
+        now = e.clock()
+        if kind == "viewed" and _viewed_lately(session, case_id, actor, now):
+            return True
+        notify.event(session, case_id, kind, now, actor)
         return True
 
     return _transaction(e, work)
+
+
+def _viewed_lately(session: Session, case_id: int, actor: str, now: datetime) -> bool:
+    """Has ``actor`` opened this case within ``VIEW_COLLAPSE``? (Then once is enough.)"""
+    found = session.exec(
+        select(CaseEvent.id).where(
+            CaseEvent.case_id == case_id,
+            CaseEvent.kind == "viewed",
+            CaseEvent.actor == actor,
+            col(CaseEvent.at) > now - VIEW_COLLAPSE,
+        )
+    ).first()
+    return found is not None
 
 
 # --- acting ----------------------------------------------------------------------------------
@@ -304,3 +327,63 @@ def send_to_person_in(
     session.add(case)
     notify.event(session, case.id, "message_to_person", now, actor, outbound=row.id)
     return ActionResult.SENT
+
+
+def transfer(
+    db: Engine,
+    case_id: int,
+    actor: str,
+    colleague: str,
+    note: str = "",
+    *,
+    esc: Escalation | None = None,
+) -> ActionResult:
+    e = _esc(esc)
+    return _transaction(e, lambda session: transfer_in(session, e, case_id, actor, colleague, note))
+
+
+def transfer_in(
+    session: Session, esc: Escalation, case_id: int, actor: str, colleague: str, note: str = ""
+) -> ActionResult:
+    """Hand a taken case to a colleague on the roster, who is told at once on their first
+    usable channel (a colleague nobody can reach is refused: the case stays where it is).
+    A case in conversation moves with its conversation: the person's messages go to them."""
+    if not is_authorised(esc, actor):
+        return ActionResult.NOT_ALLOWED
+    roster = esc.roster
+    person = roster.get(colleague) if roster is not None else None
+    if person is None or colleague == actor:
+        return ActionResult.NO_SUCH_COLLEAGUE
+    contacts = notify.usable_contacts(esc, person)
+    if not contacts:
+        return ActionResult.COLLEAGUE_UNREACHABLE
+    case = _locked(session, case_id)
+    if case is None:
+        return ActionResult.NOT_FOUND
+    if case.status == "resolved":
+        return ActionResult.ALREADY_RESOLVED
+    if case.status == "open":
+        return ActionResult.NOT_HELD
+    assert case.id is not None
+    now = esc.clock()
+    before = case.conversation_with or case.acknowledged_by
+    case.acknowledged_by = colleague
+    if case.status == "in_conversation":
+        case.conversation_with = colleague
+    session.add(case)
+    text = note.strip()[:MAX_NOTE]
+    notify.event(
+        session, case.id, "transferred", now, actor, **{"from": before or "", "to": colleague}
+    )
+    body = esc.texts.get(person.language).render(
+        "transferred_to_you",
+        case=case.id,
+        name=actor_name(esc, actor),
+        priority=esc.texts.get(person.language).priority.get(case.priority, case.priority),
+        note=text,
+    )
+    channel, contact = contacts[0]
+    notify.staff_message(
+        session, esc, channel, contact, body.strip(), now, purpose=notify.STAFF_REPLY
+    )
+    return ActionResult.TRANSFERRED

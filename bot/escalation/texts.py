@@ -41,6 +41,7 @@ REQUIRED_TEXT: tuple[str, ...] = (
     "relay",
     "media_from_person",
     "to_person",
+    "transferred_to_you",
 )
 
 

@@ -184,8 +184,15 @@ def _execute(
             position=position,
             notify=list(targets),
         )
-    following = position + 1 if position + 1 < len(steps) else int(chain.get("repeat_from", 0))
-    schedule(session, case, min(following, len(steps) - 1), _due(roster, current, now), now)
+    if case.person_deleted_at is not None and position + 1 >= len(steps):
+        # Nobody can contact a person who erased their data: the chain reaches its end once
+        # (everyone it names learns of the case) and is not repeated; the case stays in the
+        # queue until someone closes it.
+        case.next_step_at = None
+        notify.event(session, case.id, "chain_ended", now, "system", reason="person_deleted")
+    else:
+        following = position + 1 if position + 1 < len(steps) else int(chain.get("repeat_from", 0))
+        schedule(session, case, min(following, len(steps) - 1), _due(roster, current, now), now)
     step.status = "done"
     session.add(case)
     return "ran"

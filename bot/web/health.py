@@ -1,4 +1,10 @@
-"""Liveness and readiness."""
+"""Liveness and readiness.
+
+Ready means: the database answers, this process's loops tick, and a new case can reach a
+psychologist (``bot.escalation.paging``: a valid roster, someone reachable for every
+priority, no open case whose alerts all failed). Without any alert channel configured
+outside production (``make run``) paging is ``off``: reported, but still ready.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.engine import read_only
+from bot.escalation import paging
 from bot.web.deps import RuntimeDep
 
 router = APIRouter()
@@ -30,9 +37,24 @@ def readyz(runtime: RuntimeDep, request: Request) -> JSONResponse:
     except SQLAlchemyError:
         body = {"status": "unavailable", "database": "unreachable", "loops": loops}
         return JSONResponse(body, status_code=503)
-    ok = all(state in ("ok", "external") for state in loops.values())
-    body = {"status": "ok" if ok else "unavailable", "database": "ok", "loops": loops}
+    loops_ok = all(state in ("ok", "external") for state in loops.values())
+    found = paging.problems(runtime.escalation, strict=runtime.settings.environment == "production")
+    alarm = any(p.alarm for p in found)
+    ok = loops_ok and not alarm
+    body = {
+        "status": "ok" if ok else "unavailable",
+        "database": "ok",
+        "loops": loops,
+        "paging": {
+            "status": "alarm" if alarm else "off" if _off(found) else "ok",
+            "problems": [p.describe() for p in found],
+        },
+    }
     return JSONResponse(body, status_code=200 if ok else 503)
+
+
+def _off(found: list[paging.Problem]) -> bool:
+    return any(p.kind == "alerts_off" for p in found)
 
 
 def loop_status(request: Request) -> dict[str, str]:

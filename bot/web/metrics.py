@@ -17,7 +17,10 @@ from sqlmodel import Session, select
 
 from bot.db.engine import read_only
 from bot.db.models import InboundMessage, OutboundMessage
+from bot.escalation import paging
+from bot.escalation.models import PRIORITIES
 from bot.observability import Family, Sample, metrics
+from bot.runtime import Runtime
 from bot.web.deps import RuntimeDep
 
 router = APIRouter()
@@ -89,7 +92,43 @@ def loop_family(request: Request) -> Family:
     )
 
 
+def paging_families(runtime: Runtime) -> list[Family]:
+    """Whether a new case can reach a psychologist now (see ``bot.escalation.paging``)."""
+    found = paging.problems(runtime.escalation, strict=runtime.settings.environment == "production")
+    unreachable = {p.priority for p in found if p.kind == "nobody_reachable"}
+    no_roster = any(p.kind == "no_roster" for p in found)
+    failed = sum(len(p.cases) for p in found if p.kind == "alerts_failed")
+    return [
+        Family(
+            "bot_paging_alarm",
+            "gauge",
+            "1 while a new case could not reach any psychologist (see /readyz for why).",
+            (Sample("bot_paging_alarm", (), 1 if any(p.alarm for p in found) else 0),),
+        ),
+        Family(
+            "bot_oncall_nobody_reachable",
+            "gauge",
+            "1 when nobody the priority's chain would page now has a usable contact.",
+            tuple(
+                Sample(
+                    "bot_oncall_nobody_reachable",
+                    (("priority", p),),
+                    1 if no_roster or p in unreachable else 0,
+                )
+                for p in PRIORITIES
+            ),
+        ),
+        Family(
+            "bot_escalation_cases_alerts_failed",
+            "gauge",
+            "Open, unacknowledged cases whose alerts failed on every channel.",
+            (Sample("bot_escalation_cases_alerts_failed", (), failed),),
+        ),
+    ]
+
+
 @router.get("/metrics", include_in_schema=False)
 def metrics_endpoint(request: Request, runtime: RuntimeDep) -> Response:
-    body = metrics.render([*depth_families(runtime.db), loop_family(request)])
+    families = [*depth_families(runtime.db), loop_family(request), *paging_families(runtime)]
+    body = metrics.render(families)
     return Response(body, media_type=CONTENT_TYPE)

@@ -1,8 +1,9 @@
-"""GET /readyz: the database and the background loops of this process."""
+"""GET /readyz: the database, the background loops of this process, and paging."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +27,12 @@ async def test_ready_when_the_database_answers_and_the_loops_tick(
         assert response.status_code == 200
         loops = dict.fromkeys(running.app.state.workers.loops, "ok")
         assert "inbox" in loops and "outbox" in loops
-        assert response.json() == {"status": "ok", "database": "ok", "loops": loops}
+        assert response.json() == {
+            "status": "ok",
+            "database": "ok",
+            "loops": loops,
+            "paging": {"status": "ok", "problems": []},
+        }
 
 
 async def test_a_stalled_loop_makes_the_service_unready(
@@ -61,3 +67,37 @@ async def test_an_unreachable_database_makes_the_service_unready(tmp_path: Any) 
         dead.dispose()
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"
+
+
+async def test_nobody_reachable_makes_the_service_unready_with_the_reason(
+    db: Engine, database_url: str, tmp_path: Path
+) -> None:
+    roster = tmp_path / "oncall.yaml"
+    roster.write_text(
+        "psychologists:\n  - {id: ana, name: Ana, contacts: {sms: '+15555550101'}}\n",
+        encoding="utf-8",
+    )
+    # Telegram and WhatsApp are configured, SMS is not: nobody can be paged
+    async with running_app(make_settings(database_url, oncall_file=roster), db) as running:
+        response = await running.client.get("/readyz")
+        metrics = (await running.client.get("/metrics")).text
+    assert response.status_code == 503
+    paging = response.json()["paging"]
+    assert paging["status"] == "alarm"
+    assert "nobody reachable for imminent cases right now" in paging["problems"]
+    assert "bot_paging_alarm 1" in metrics
+    assert 'bot_oncall_nobody_reachable{priority="imminent"} 1' in metrics
+
+
+async def test_without_any_alert_channel_development_is_ready_with_paging_off(
+    db: Engine, database_url: str
+) -> None:
+    settings = make_settings(
+        database_url, telegram_bot_token=None, twilio_account_sid=None, twilio_auth_token=None
+    )
+    async with running_app(settings, db) as running:
+        response = await running.client.get("/readyz")
+        metrics = (await running.client.get("/metrics")).text
+    assert response.status_code == 200
+    assert response.json()["paging"]["status"] == "off"
+    assert "bot_paging_alarm 0" in metrics

@@ -31,3 +31,18 @@
   }
   document.querySelectorAll("[data-poll]").forEach(follow);
 })();
+
+// Prepared replies: choosing one in <select data-fills="ID"> puts its text (the option's
+// data-text) in the textarea #ID, to be edited before sending. Nothing is sent by choosing.
+(function () {
+  "use strict";
+  document.querySelectorAll("select[data-fills]").forEach(function (select) {
+    select.addEventListener("change", function () {
+      var option = select.options[select.selectedIndex];
+      var box = document.getElementById(select.getAttribute("data-fills"));
+      if (!box || !option || !option.getAttribute("data-text")) { return; }
+      box.value = option.getAttribute("data-text");
+      box.focus();
+    });
+  });
+})();

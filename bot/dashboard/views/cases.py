@@ -11,12 +11,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from bot.dashboard import casework, people
+from bot.dashboard import casework, notes, people, person_history, replies
 from bot.dashboard.accounts import ActiveSession
 from bot.dashboard.auth import SessionDep, page_for
+from bot.dashboard.charts import score_chart
 from bot.dashboard.views.common import RowId, flash_text, see_other
 from bot.dashboard.web import dashboard, render
 from bot.db.models import utcnow
+from bot.escalation import service
 from bot.escalation.models import OUTCOMES
 from bot.waiting.plans import latest_plan
 
@@ -37,32 +39,37 @@ def _case_page(
     flash: str | None = None,
 ) -> Response:
     runtime = dashboard(request).runtime
-    case = casework.get_case(runtime, case_id)
+    page = page_for(request, active, "queue")
+    case = casework.get_case(runtime, case_id, page)
     if case is None:
         return _not_found(request, active)
-    page = page_for(request, active, "queue")
-    person = people.person(runtime.db, case.participant_id) if case.participant_id else None
-    lines = (
-        people.transcript(runtime.db, case.participant_id, casework.STAFF_PURPOSES)
-        if case.participant_id
-        else []
-    )
+    pid = case.participant_id
+    person = people.person(runtime.db, pid) if pid else None
+    screenings = people.screenings(runtime.db, runtime.content, pid, page.lang) if pid else []
     return render(
         page,
         "case.html",
         case=case,
         person=person,
         revealed=revealed,
-        screenings=(
-            people.screenings(runtime.db, runtime.content, case.participant_id, page.lang)
-            if case.participant_id
+        reasons=casework.all_reasons(runtime, case_id, page),
+        screenings=screenings,
+        scores=score_chart(person_history.score_series(screenings), page.t("case.scores")),
+        other_cases=person_history.other_cases(runtime.db, pid, case_id) if pid else [],
+        lines=people.transcript(runtime.db, pid, casework.STAFF_PURPOSES) if pid else [],
+        events=casework.timeline(runtime, case_id, page),
+        safety_plan=(latest_plan(runtime.db, case.participant_id) if case.participant_id else None),
+        notes=notes.of_case(runtime.db, case_id),
+        colleagues=casework.colleagues(runtime, active.user),
+        names=casework.staff_names(runtime),
+        replies=(
+            replies.prepared(runtime.settings.config_dir, page.lang, person.language)
+            if person
             else []
         ),
-        lines=lines,
-        events=casework.timeline(runtime, case_id),
-        safety_plan=(latest_plan(runtime.db, case.participant_id) if case.participant_id else None),
         outcomes=OUTCOMES,
         max_text=MAX_TEXT,
+        max_note=notes.MAX_NOTE,
         now=utcnow(),
         flash=flash,
     )
@@ -81,7 +88,7 @@ def case_page(
 @router.post("/cases/{case_id}/reveal")
 def reveal(request: Request, active: SessionDep, case_id: RowId) -> Response:
     runtime = dashboard(request).runtime
-    case = casework.get_case(runtime, case_id)
+    case = casework.get_case(runtime, case_id, page_for(request, active))
     if case is None or case.participant_id is None:
         return _not_found(request, active)
     casework.record_reveal(runtime, case_id, active.user)
@@ -92,7 +99,7 @@ def reveal(request: Request, active: SessionDep, case_id: RowId) -> Response:
 @router.get("/cases/{case_id}/messages")
 def messages(request: Request, active: SessionDep, case_id: RowId) -> Response:
     runtime = dashboard(request).runtime
-    case = casework.get_case(runtime, case_id)
+    case = casework.get_case(runtime, case_id, page_for(request, active))
     if case is None:
         return _not_found(request, active)
     lines = (
@@ -106,10 +113,10 @@ def messages(request: Request, active: SessionDep, case_id: RowId) -> Response:
 @router.get("/cases/{case_id}/timeline")
 def timeline(request: Request, active: SessionDep, case_id: RowId) -> Response:
     runtime = dashboard(request).runtime
-    if casework.get_case(runtime, case_id) is None:
+    if service.get_case(runtime.db, case_id) is None:
         return _not_found(request, active)
-    events = casework.timeline(runtime, case_id)
-    return render(page_for(request, active), "_timeline.html", events=events)
+    page = page_for(request, active)
+    return render(page, "_timeline.html", events=casework.timeline(runtime, case_id, page))
 
 
 @router.post("/cases/{case_id}/messages")
@@ -140,6 +147,38 @@ def resolve(
         return see_other(f"/dashboard/cases/{case_id}?msg=invalid_outcome")
     runtime = dashboard(request).runtime
     result = casework.resolve(runtime, case_id, active.user, outcome, note.strip())
+    if result == "not_found":
+        return _not_found(request, active)
+    return see_other(f"/dashboard/cases/{case_id}?msg={result}")
+
+
+@router.post("/cases/{case_id}/notes")
+def add_note(
+    request: Request,
+    active: SessionDep,
+    case_id: RowId,
+    text: Annotated[str, Form(max_length=notes.MAX_NOTE)] = "",
+) -> Response:
+    """An internal note: for the team, never sent to the person."""
+    runtime = dashboard(request).runtime
+    if service.get_case(runtime.db, case_id) is None:
+        return _not_found(request, active)
+    if not text.strip():
+        return see_other(f"/dashboard/cases/{case_id}?msg=empty_note")
+    notes.add(runtime.db, runtime.escalation, case_id, casework.actor(active.user), text)
+    return see_other(f"/dashboard/cases/{case_id}?msg=note_added#notes")
+
+
+@router.post("/cases/{case_id}/transfer")
+def transfer(
+    request: Request,
+    active: SessionDep,
+    case_id: RowId,
+    colleague: Annotated[str, Form(max_length=64)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    runtime = dashboard(request).runtime
+    result = casework.transfer(runtime, case_id, active.user, colleague, note)
     if result == "not_found":
         return _not_found(request, active)
     return see_other(f"/dashboard/cases/{case_id}?msg={result}")

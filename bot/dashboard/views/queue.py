@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from bot.dashboard import casework
 from bot.dashboard.auth import SessionDep, page_for
+from bot.dashboard.rows import render_each
 from bot.dashboard.views.common import RowId, flash_text, see_other
-from bot.dashboard.web import dashboard, render
+from bot.dashboard.web import Page, dashboard, render
 from bot.db.models import utcnow
 from bot.escalation.models import OPEN_STATUSES, PRIORITIES
 
@@ -24,18 +28,24 @@ def queue(request: Request, active: SessionDep, msg: str | None = None) -> Respo
     page = page_for(request, active, "queue")
     filters = _filters(request)
     runtime = dashboard(request).runtime
+    now = utcnow()
     return render(
         page,
         "queue.html",
-        rows=casework.queue(runtime, filters, active.user),
+        rows=_rows(page, casework.queue(runtime, filters, active.user, page), now),
         filters=filters,
         query=filters.query_string(),
         priorities=PRIORITIES,
         statuses=OPEN_STATUSES,
         channels=casework.CHANNELS,
-        now=utcnow(),
+        now=now,
         flash=flash_text(page, msg),
     )
+
+
+def _rows(page: Page, rows: list[casework.CaseView], now: datetime) -> list[Markup]:
+    names = casework.staff_names(dashboard(page.request).runtime)
+    return render_each(page, "_queue_row.html", "_queue_row_error.html", rows, now=now, names=names)
 
 
 @router.get("/queue/rows")
@@ -43,8 +53,8 @@ def queue_rows(request: Request, active: SessionDep) -> Response:
     """The rows only, for the page's live refresh."""
     page = page_for(request, active, "queue")
     runtime = dashboard(request).runtime
-    rows = casework.queue(runtime, _filters(request), active.user)
-    return render(page, "_queue_rows.html", rows=rows, now=utcnow())
+    rows = _rows(page, casework.queue(runtime, _filters(request), active.user, page), utcnow())
+    return render(page, "_queue_rows.html", rows=rows)
 
 
 @router.post("/cases/{case_id}/acknowledge")
