@@ -1,4 +1,4 @@
-"""``python -m bot …``: serve, chat, validate-config, migrate, create-user, export."""
+"""``python -m bot …``: serve, chat, validate-config, migrate, create-user, unlock-user, export."""
 
 from __future__ import annotations
 
@@ -6,10 +6,16 @@ import argparse
 import sys
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from bot.channels.setup import add_set_webhook_command, set_webhook
 from bot.dashboard import commands as dashboard_commands
 from bot.settings import Settings, SettingsError, get_settings
+
+#: How ``serve`` runs uvicorn. ``proxy_headers`` off: uvicorn would believe X-Forwarded-For
+#: from loopback; the client address comes from ``TRUSTED_PROXIES`` only
+#: (``bot.web.client_address``).
+UVICORN_OPTIONS: dict[str, Any] = {"log_config": None, "access_log": False, "proxy_headers": False}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,9 +49,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": _migrate,
         "set-webhook": set_webhook,
         "create-user": _create_user,
+        "unlock-user": _unlock_user,
         "export": _export,
     }[args.command]
-    return handler(settings, args)
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        return handler(settings, args)
+    except OperationalError as exc:
+        # Unreachable, refusing, or wrong credentials: one line, not a traceback.
+        print(database_unreachable(settings, exc), file=sys.stderr)
+        return 1
+
+
+def database_unreachable(settings: Settings, exc: BaseException) -> str:
+    """One line naming the database (without its password) and the driver's first line."""
+    from sqlalchemy.engine import make_url
+
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = cause[0] if cause else type(exc).__name__
+    return f"cannot reach the database at DATABASE_URL={where}: {reason}"
 
 
 def _ensure_migrated(settings: Settings) -> bool:
@@ -89,7 +113,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     base = f"http://{args.host}:{args.port}"
     print(f"\n  Screening bot running on {base}\n  Chat with it: {base}/simulator\n", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    uvicorn.run(app, host=args.host, port=args.port, **UVICORN_OPTIONS)
     return 0
 
 
@@ -207,6 +231,12 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     if not _ensure_migrated(settings):
         return 1
     return dashboard_commands.create_user(settings, args)
+
+
+def _unlock_user(settings: Settings, args: argparse.Namespace) -> int:
+    if not _ensure_migrated(settings):
+        return 1
+    return dashboard_commands.unlock_user(settings, args)
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:

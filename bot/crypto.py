@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-__all__ = ["Cipher", "InvalidToken"]
+__all__ = ["Cipher", "InvalidToken", "new_pseudonym"]
 
 
 def _derive(secret: str, purpose: bytes) -> bytes:
@@ -38,15 +39,17 @@ class Cipher:
         message = f"{channel}:{external_id}".encode()
         return hmac.new(self._hash_key, message, hashlib.sha256).hexdigest()
 
-    def pseudonym(self, lookup_hash: str) -> str:
-        """A short, stable, non-reversible id to show staff instead of the number."""
-        return "P-" + lookup_hash[:8].upper()
-
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
 
     def decrypt(self, token: str) -> str:
         return self._fernet.decrypt(token.encode()).decode()
+
+
+def new_pseudonym() -> str:
+    """A short id to show staff instead of the number: random, so it says nothing about the
+    identifier, and a person who erased their data and writes again gets another one."""
+    return "P-" + secrets.token_hex(4).upper()
 
 
 @lru_cache(maxsize=4)

@@ -14,11 +14,18 @@ import sys
 from typing import Any
 
 _PERSONAL = re.compile(r"(whatsapp:)?\+?\d[\d\s\-]{5,}\d")
+#: Dates and times (``2026-12-04``, ``2026-12-04T09:43:04.123+00:00``, ``09:43:04``) are
+#: digit runs too, but no identifier: they are kept as they are.
+_TIMESTAMP = re.compile(
+    r"\d{4}-[01]\d-[0-3]\d(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{2}:\d{2}:\d{2}(?:[.,]\d+)?"
+)
+_SCRUBBED = re.compile(f"(?P<time>{_TIMESTAMP.pattern})|(?P<personal>{_PERSONAL.pattern})")
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 
 
 def scrub(text: str) -> str:
-    return _PERSONAL.sub("[redacted]", text)
+    return _SCRUBBED.sub(lambda m: m.group("time") or "[redacted]", text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -47,6 +54,7 @@ def configure_logging(level: str = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
-    # Libraries that would log request URLs containing bot tokens or numbers:
-    for name in ("httpx", "httpcore", "telegram", "twilio"):
+    # Libraries that would log request URLs containing bot tokens or numbers, and the
+    # request dumps of Twilio's HTTP client (about 11 INFO lines a call):
+    for name in ("httpx", "httpcore", "telegram", "twilio", "twilio.http_client"):
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from bot.content import Content, load_content
 from bot.crypto import Cipher, cipher_for
-from bot.db.engine import make_engine
+from bot.db.engine import make_engine, timeouts_of
 from bot.escalation.context import Escalation, build_escalation, install
 from bot.escalation.crisis import concern_detector, crisis_detector
 from bot.escalation.hooks import EscalationHooks
@@ -34,7 +34,7 @@ class Runtime:
 
 def build_runtime(settings: Settings, db: Engine | None = None) -> Runtime:
     content = load_content(settings.config_dir)
-    engine = db or make_engine(settings.database_url)
+    engine = db or make_engine(settings.database_url, timeouts=timeouts_of(settings))
     cipher = cipher_for(settings.secret_key.get_secret_value())
     escalation = build_escalation(settings, engine, cipher)
     escalation.content = content

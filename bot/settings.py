@@ -6,6 +6,7 @@ Secrets are ``SecretStr`` so they never reach a log or a repr.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -84,8 +85,56 @@ class Settings(BaseSettings):
         description="Run the inbox, outbox and escalation loops inside `serve` "
         "(turn off when `python -m bot worker` processes do it).",
     )
-    simulator_enabled: bool = Field(
-        default=True, description="Serve the chat simulator at `/simulator`."
+    simulator_enabled: bool | None = Field(
+        default=None,
+        description="Serve the chat simulator. Unset: on at `/simulator` outside production, "
+        "off in production. `true` in production serves it at `/dashboard/simulator`, for "
+        "signed-in staff only.",
+    )
+    simulator_rate_limit: int = Field(
+        default=30,
+        ge=1,
+        description="Simulator messages accepted per minute from one signed-in account "
+        "(production) or one client address (development); more get 429.",
+    )
+
+    # --- production defaults: metrics and timeouts (docs/security.md) ------------------------
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that `GET /metrics` requires (`Authorization: Bearer …`). "
+        "In production `/metrics` answers 403 unless this or METRICS_ALLOWED_ADDRESSES is set.",
+    )
+    metrics_allowed_addresses: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (e.g. `10.0.0.0/8,127.0.0.1`) "
+        "whose direct connections may read `/metrics` without the token.",
+    )
+    database_connect_timeout: float = Field(
+        default=5.0, gt=0, le=300, description="Seconds to open a database connection."
+    )
+    database_statement_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Seconds a statement may run (PostgreSQL `statement_timeout`) or wait for "
+        "the lock (SQLite busy timeout).",
+    )
+    database_pool_timeout: float = Field(
+        default=10.0, gt=0, le=300, description="Seconds to wait for a free pooled connection."
+    )
+    request_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="Seconds within which the webhooks and `/readyz` answer: past it they "
+        "answer 503 (webhooks with `Retry-After`).",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of the reverse proxies in front "
+        "of the service, e.g. `127.0.0.1` (nginx on the same host) or `172.16.0.0/12` "
+        "(Docker's bridge networks). Only from these is `X-Forwarded-For` believed for the "
+        "client address (sign-in throttling, the audit log). Empty: the TCP peer is the client.",
     )
 
     # --- outbound delivery: WhatsApp templates and quick replies (bot/delivery) -------------
@@ -158,6 +207,14 @@ class Settings(BaseSettings):
 
     # --- end of outbound delivery settings ---------------------------------------------------
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        from bot.web.client_address import parse_networks
+
+        parse_networks(value)
+        return value
+
     @field_validator("secret_key")
     @classmethod
     def _secret_long_enough(cls, value: SecretStr) -> SecretStr:
@@ -188,15 +245,84 @@ class Settings(BaseSettings):
             raise ValueError(f"{value} is not a folder")
         return value
 
+    @field_validator("metrics_allowed_addresses")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for item in _split(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an address or network") from None
+        return value
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def simulator_on(self) -> bool:
+        """Whether the simulator is served: as set, else only outside production."""
+        if self.simulator_enabled is None:
+            return self.environment != "production"
+        return self.simulator_enabled
+
+    @property
+    def simulator_needs_sign_in(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def metrics_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(
+            ipaddress.ip_network(item, strict=False)
+            for item in _split(self.metrics_allowed_addresses)
+        )
+
     def check_production(self) -> None:
-        if self.environment == "production" and (
-            self.secret_key.get_secret_value() == DEV_SECRET_KEY
-        ):
-            raise SettingsError("SECRET_KEY: the development key cannot be used in production")
+        """Refuse unsafe combinations in production, one line for each (``production``)."""
+        problems = production_problems(self)
+        if problems:
+            raise SettingsError("\n".join(problems))
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+#: A secret shorter than this is refused in production.
+MIN_SECRET = 16
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What makes ``settings`` unsafe in production: one line per problem, naming the setting
+    (nothing outside production)."""
+    if settings.environment != "production":
+        return []
+    problems: list[str] = []
+    if settings.secret_key.get_secret_value() == DEV_SECRET_KEY:
+        problems.append("SECRET_KEY: the development key cannot be used in production")
+    if not settings.public_base_url.startswith("https://"):
+        problems.append("PUBLIC_BASE_URL: must be an https:// URL in production")
+    for name, url in (
+        ("TELEGRAM_API_BASE_URL", settings.telegram_api_base_url),
+        ("TWILIO_API_BASE_URL", settings.twilio_api_base_url),
+    ):
+        if url is not None and not url.startswith("https://"):
+            problems.append(f"{name}: must be an https:// URL in production")
+    secret = settings.telegram_webhook_secret
+    if settings.telegram_bot_token is not None and secret is None:
+        problems.append(
+            "TELEGRAM_WEBHOOK_SECRET: required in production when TELEGRAM_BOT_TOKEN is set"
+        )
+    if secret is not None and len(secret.get_secret_value()) < MIN_SECRET:
+        problems.append(f"TELEGRAM_WEBHOOK_SECRET: at least {MIN_SECRET} characters in production")
+    if settings.twilio_account_sid and settings.twilio_auth_token is None:
+        problems.append("TWILIO_AUTH_TOKEN: required in production when TWILIO_ACCOUNT_SID is set")
+    token = settings.metrics_token
+    if token is not None and len(token.get_secret_value()) < 32:
+        problems.append("METRICS_TOKEN: at least 32 characters in production")
+    if settings.log_level == "DEBUG":
+        problems.append("LOG_LEVEL: DEBUG is refused in production (libraries log addresses)")
+    return problems
 
 
 def load_settings(**overrides: object) -> Settings:

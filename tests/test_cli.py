@@ -97,9 +97,11 @@ def test_serve_answers_on_the_simulator_and_stops_cleanly(env: dict[str, str]) -
         assert httpx.get(f"{base}/readyz", timeout=5).status_code == 200
         page = httpx.get(f"{base}/simulator", timeout=5)
         assert page.status_code == 200 and "Simulador" in page.text
+        started = httpx.post(f"{base}/simulator/api/conversations", timeout=5)
+        conversation = started.json()["conversation"]  # issued by the server
         reply = httpx.post(
             f"{base}/simulator/api/messages",
-            json={"conversation": "cli-test", "message_id": "m1", "text": "hola"},
+            json={"conversation": conversation, "message_id": "m1", "text": "hola"},
             timeout=10,
         )
         assert reply.status_code == 200

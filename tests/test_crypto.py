@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.crypto import Cipher, InvalidToken
+from bot.crypto import Cipher, InvalidToken, new_pseudonym
 
 
 def test_lookup_hash_is_stable_keyed_and_channel_scoped() -> None:
@@ -21,8 +21,9 @@ def test_encryption_round_trips_and_needs_the_key() -> None:
         b.decrypt(token)
 
 
-def test_pseudonym_is_short_and_not_the_identifier() -> None:
+def test_pseudonym_is_short_random_and_not_derived_from_the_identifier() -> None:
+    pseudonyms = {new_pseudonym() for _ in range(50)}
+    assert len(pseudonyms) == 50  # random: a person who erased their data gets a new one
+    assert all(p.startswith("P-") and len(p) == 10 for p in pseudonyms)
     cipher = Cipher("k" * 40)
-    pseudonym = cipher.pseudonym(cipher.lookup_hash("telegram", "123456789"))
-    assert pseudonym.startswith("P-") and len(pseudonym) == 10
-    assert "123456789" not in pseudonym
+    assert not hasattr(cipher, "pseudonym")  # nothing derives it from the identifier

@@ -24,3 +24,15 @@ def test_json_lines_with_extras_scrubbed() -> None:
     assert entry["event"] == "sent to [redacted]"
     assert entry["channel"] == "whatsapp"
     assert "987654321" not in line
+
+
+def test_scrub_keeps_dates_and_times() -> None:
+    text = (
+        "retry at 2026-12-04T09:43:04+0000, queued 2026-12-04 09:43:04.123456+00:00, "
+        "since 2026-11-30, at 09:43:04, for +51 987 654 321"
+    )
+    cleaned = scrub(text)
+    assert "2026-12-04T09:43:04+0000" in cleaned
+    assert "2026-12-04 09:43:04.123456+00:00" in cleaned
+    assert "2026-11-30" in cleaned and "09:43:04" in cleaned
+    assert "987" not in cleaned and cleaned.endswith("for [redacted]")

@@ -57,3 +57,52 @@ def test_production_refuses_the_development_key(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("SECRET_KEY", DEV_SECRET_KEY)
     with pytest.raises(SettingsError, match="SECRET_KEY"):
         load_settings()
+
+
+def test_production_refuses_unsafe_combinations_one_line_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("SECRET_KEY", DEV_SECRET_KEY)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "http://bot.example.org")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+    monkeypatch.setenv("TWILIO_API_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("METRICS_TOKEN", "short")
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    lines = str(raised.value).splitlines()
+    assert [line.split(":", 1)[0] for line in lines] == [
+        "SECRET_KEY",
+        "PUBLIC_BASE_URL",
+        "TWILIO_API_BASE_URL",
+        "TELEGRAM_WEBHOOK_SECRET",
+        "TWILIO_AUTH_TOKEN",
+        "METRICS_TOKEN",
+        "LOG_LEVEL",
+    ]
+
+
+def test_a_safe_production_configuration_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-real-production-key-0123456789abcdef")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://bot.example.org")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "a-webhook-secret-0123456789")
+    settings = load_settings()
+    assert not settings.simulator_on  # off unless enabled
+    monkeypatch.setenv("SIMULATOR_ENABLED", "true")
+    enabled = load_settings()
+    assert enabled.simulator_on and enabled.simulator_needs_sign_in
+
+
+def test_the_simulator_is_on_in_development_without_sign_in() -> None:
+    settings = load_settings(environment="development")
+    assert settings.simulator_on and not settings.simulator_needs_sign_in
+
+
+def test_a_bad_metrics_address_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("METRICS_ALLOWED_ADDRESSES", "10.0.0.0/8,not-an-address")
+    with pytest.raises(SettingsError, match="METRICS_ALLOWED_ADDRESSES"):
+        load_settings()

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table
@@ -148,7 +149,8 @@ class Intake:
         hashes: list[str] = []
         seen: set[tuple[str, str]] = set()
         urgent: set[tuple[str, str]] = set()
-        for msg in deliveries:
+        for given in deliveries:
+            msg = usable(given)
             sender_hash, sender_enc = self._identities.get(msg.channel, msg.external_id)
             hashes.append(sender_hash)
             key = (msg.channel, msg.provider_message_id)
@@ -190,6 +192,17 @@ class Intake:
             claimed.add(key)
             results.append(Received(inbound_id, msg.channel, sender_hash, key in urgent))
         return results
+
+
+def usable(inbound: Inbound) -> Inbound:
+    """``inbound`` with content of the wrong type (a list or an object where text or a
+    button payload belongs, whatever a channel let through) recorded as ``unsupported``: the
+    person is asked for text, and the messages written beside it are not failed."""
+    text_ok = isinstance(inbound.text, str)
+    payload_ok = inbound.payload is None or isinstance(inbound.payload, str)
+    if text_ok and payload_ok:
+        return inbound
+    return replace(inbound, text="", payload=None, kind="unsupported")
 
 
 def _error(err: SQLAlchemyError) -> dict[str, str]:

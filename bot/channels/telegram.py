@@ -20,6 +20,7 @@ from typing import Any
 
 from telegram import Chat, Message, Update
 
+from bot.channels.json_limits import nesting_within
 from bot.flows.types import Inbound
 
 CHANNEL = "telegram"
@@ -46,16 +47,29 @@ def bot_id_of(token: str | None) -> str:
     return prefix if prefix.isdigit() else "0"
 
 
+#: Telegram's update ids are 32-bit; anything past a signed 64-bit integer is not one (and
+#: would not fit the inbox's provider id).
+MAX_UPDATE_ID = 2**63 - 1
+
+
 def load_update(body: bytes | str) -> dict[str, Any]:
-    """Decode the webhook body; raises ``MalformedUpdate`` for anything but an update object."""
+    """Decode the webhook body; raises ``MalformedUpdate`` for anything but an update object
+    (also for a body nesting deeper than any update, checked before parsing)."""
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    if not nesting_within(raw):
+        raise MalformedUpdate("the body nests deeper than an update")
     try:
         data = json.loads(body)
-    except ValueError as err:  # JSONDecodeError and UnicodeDecodeError
+    except (ValueError, RecursionError) as err:  # JSONDecodeError and UnicodeDecodeError
         raise MalformedUpdate("the body is not JSON") from err
     if not isinstance(data, dict):
         raise MalformedUpdate("the body is not a JSON object")
     update_id = data.get("update_id")
-    if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
+    if (
+        not isinstance(update_id, int)
+        or isinstance(update_id, bool)
+        or not 0 <= update_id <= MAX_UPDATE_ID
+    ):
         raise MalformedUpdate("the update has no update_id")
     return data
 
@@ -119,20 +133,37 @@ def parse_update(data: dict[str, Any], *, bot_id: str, received_at: datetime) ->
     try:
         update = Update.de_json(slim, None)
         chat = _chat_of(button_message)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        # Valid JSON with an update id that PTB cannot read: never make Telegram retry it.
+        return _interpret(update, chat, update_id, f"{bot_id}:{update_id}", received_at)
+    except _UNREADABLE:
+        # Valid JSON with an update id that PTB cannot read (a field of the wrong type, a date
+        # out of range, a message without a chat…): never make Telegram retry it.
         return TelegramDelivery(update_id, ignored="unreadable")
-    provider_id = f"{bot_id}:{update_id}"
+
+
+#: What PTB (or our reading of what it built) raises on an update of the wrong shape.
+_UNREADABLE = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
+
+
+def _interpret(
+    update: Update, chat: Chat | None, update_id: int, provider_id: str, received_at: datetime
+) -> TelegramDelivery:
     if update.callback_query is not None:
         return _callback(update, chat, provider_id, received_at)
     message = update.message or update.edited_message
     if message is None:
         return TelegramDelivery(update_id, ignored="unused_update")
+    if message.chat is None:
+        return TelegramDelivery(update_id, ignored="unreadable")
     if message.chat.type != "private":
         return TelegramDelivery(update_id, ignored="not_private")
+    if not _is_chat_id(message.chat.id):
+        return TelegramDelivery(update_id, ignored="unreadable")
     edited = update.edited_message is not None
     text = message.text if message.text is not None else message.caption
-    if text:
+    if not isinstance(text, str | None):
+        # PTB keeps whatever JSON it was given: a list or an object is not text we can read.
+        text, kind = "", "unsupported"
+    elif text:
         kind = "text"
     elif _has_content(message):
         text, kind = "", "unsupported"
@@ -147,6 +178,10 @@ def parse_update(data: dict[str, Any], *, bot_id: str, received_at: datetime) ->
         kind=kind,
     )
     return TelegramDelivery(update_id, inbound=inbound, edited=edited)
+
+
+def _is_chat_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _has_content(message: Message) -> bool:
@@ -168,6 +203,8 @@ def _callback(
 ) -> TelegramDelivery:
     query = update.callback_query
     assert query is not None
+    if not isinstance(query.id, str) or not query.id:
+        return TelegramDelivery(update.update_id, ignored="unreadable")
     # Every press is answered (the client shows a progress bar until then), also one ignored.
     if chat is None:
         # A button under an inline-mode message: we never send those.
@@ -176,13 +213,16 @@ def _callback(
         )
     if chat.type != "private":
         return TelegramDelivery(update.update_id, ignored="not_private", callback_query_id=query.id)
+    if not _is_chat_id(chat.id):
+        return TelegramDelivery(update.update_id, ignored="unreadable", callback_query_id=query.id)
+    data = query.data if isinstance(query.data, str) else None  # a list or an object: unusable
     inbound = Inbound(
         channel=CHANNEL,
         external_id=str(chat.id),
         provider_message_id=provider_id,
         received_at=received_at,
         text="",
-        payload=query.data,
-        kind="text" if query.data else "unsupported",
+        payload=data or None,
+        kind="text" if data else "unsupported",
     )
     return TelegramDelivery(update.update_id, inbound=inbound, callback_query_id=query.id)

@@ -1,4 +1,11 @@
-"""Staff accounts: argon2 password hashes, sign-in with throttling and lockout, sessions.
+"""Staff accounts: argon2 password hashes, sign-in with throttling, sessions.
+
+Throttling is per (client address, username): after ``FREE_FAILURES`` failed sign-ins from
+one address for one username, each further try from there waits longer (``FIRST_DELAY``,
+doubling up to ``MAX_DELAY``); a try before its time is refused unchecked (429 with
+``Retry-After``). Nothing is a shared block: failures from one address never slow another
+address down, so nobody can lock a colleague out by knowing their username. A successful
+sign-in from the address, an hour without failures, or an admin's unlock starts afresh.
 
 No web framework here: the routes in :mod:`bot.dashboard.auth` and the CLI call these.
 """
@@ -9,25 +16,28 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Engine, delete, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.dashboard.models import ROLES, DashboardEvent, DashboardSession, DashboardUser
 from bot.db.models import utcnow
 
-#: A failed sign-in this many times in a row locks the account for ``LOCKOUT``.
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
-#: Failed sign-ins from one address within ``IP_WINDOW`` above which it is refused.
-IP_MAX_FAILURES = 20
-IP_WINDOW = timedelta(minutes=15)
+#: Failed sign-ins from one address for one username before tries are slowed down…
+FREE_FAILURES = 3
+#: …then each try waits this long after the last failure, doubling each time…
+FIRST_DELAY = timedelta(seconds=2)
+#: …up to this.
+MAX_DELAY = timedelta(minutes=15)
+#: Failures older than this no longer count.
+FAILURE_WINDOW = timedelta(hours=1)
 #: A session ends after this long without a request the person made (polls do not count)…
 IDLE_TIMEOUT = timedelta(minutes=30)
 #: …and at the latest this long after sign-in.
@@ -51,7 +61,6 @@ class AccountError(ValueError):
 class LoginResult(StrEnum):
     OK = "ok"
     INVALID = "invalid"
-    LOCKED = "locked"
     THROTTLED = "throttled"
 
 
@@ -60,6 +69,17 @@ class SignIn:
     result: LoginResult
     user_id: int | None = None
     token: str | None = None
+    #: THROTTLED: seconds until this address may try this username again.
+    retry_after: float | None = None
+
+
+def throttle_delay(failures: int) -> timedelta | None:
+    """How long after the last failure the next try must wait, after ``failures`` failures
+    from one address for one username (None: no wait)."""
+    if failures < FREE_FAILURES:
+        return None
+    steps = min(failures - FREE_FAILURES, 20)
+    return min(FIRST_DELAY * (2**steps), MAX_DELAY)
 
 
 @dataclass(frozen=True)
@@ -94,16 +114,25 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 def record_event(
-    session: Session, kind: str, actor: str, *, ip: str | None = None, **detail: Any
+    session: Session,
+    kind: str,
+    actor: str,
+    *,
+    ip: str | None = None,
+    at: datetime | None = None,
+    **detail: Any,
 ) -> None:
-    session.add(DashboardEvent(at=utcnow(), kind=kind, actor=actor[:64], ip=ip, detail=detail))
+    session.add(
+        DashboardEvent(at=at or utcnow(), kind=kind, actor=actor[:64], ip=ip, detail=detail)
+    )
 
 
 class Accounts:
     """Users, passwords and sessions in one database."""
 
-    def __init__(self, db: Engine) -> None:
+    def __init__(self, db: Engine, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.db = db
+        self.clock = clock
 
     # --- users ------------------------------------------------------------------------------
 
@@ -173,9 +202,11 @@ class Accounts:
             if active is not None and active != user.active:
                 user.active = active
                 changes["active"] = active
-            if unlock and (user.locked_until is not None or user.failed_logins):
+            if unlock:
+                # Failures before now no longer slow anyone down (``sign_in``).
                 user.locked_until = None
                 user.failed_logins = 0
+                user.unlocked_at = self.clock()
                 changes["unlocked"] = True
             if password is not None:
                 check_password_policy(password, user.username)
@@ -195,39 +226,58 @@ class Accounts:
 
     # --- sign-in ----------------------------------------------------------------------------
 
+    def unlock(self, username: str, *, actor: str = "cli") -> DashboardUser:
+        """Let every address try ``username`` again at once (the CLI's ``unlock-user``)."""
+        with Session(self.db) as session:
+            user = session.exec(
+                select(DashboardUser).where(DashboardUser.username == normalise_username(username))
+            ).first()
+        if user is None or user.id is None:
+            raise AccountError("user_not_found")
+        return self.update_user(user.id, actor=actor, unlock=True)
+
     def sign_in(self, username: str, password: str, ip: str | None) -> SignIn:
-        """Check a password. Locked accounts stay locked whatever the password; an address
-        with many recent failures is refused before any password is checked."""
+        """Check a password, unless this address failed too often for this username lately
+        (then THROTTLED, unchecked, with how long to wait)."""
         name = normalise_username(username)[:64]
-        now = utcnow()
+        now = self.clock()
         with Session(self.db, expire_on_commit=False) as session:
-            if ip is not None and self._ip_failures(session, ip, now) >= IP_MAX_FAILURES:
-                record_event(session, "login_throttled", name or "-", ip=ip)
-                session.commit()
-                return SignIn(LoginResult.THROTTLED)
             user = session.exec(
                 select(DashboardUser).where(DashboardUser.username == name).with_for_update()
             ).first()
+            since = now - FAILURE_WINDOW
+            if user is not None and user.unlocked_at is not None:
+                since = max(since, user.unlocked_at)
+            failures, last = self._failures(session, name or "-", ip, since)
+            delay = throttle_delay(failures)
+            if delay is not None and last is not None and last + delay > now:
+                record_event(session, "login_throttled", name or "-", ip=ip, at=now)
+                session.commit()
+                wait = (last + delay - now).total_seconds()
+                return SignIn(LoginResult.THROTTLED, retry_after=wait)
             if user is None or not user.active:
                 _verify(_DUMMY_HASH, password)
-                record_event(session, "login_failed", name or "-", ip=ip, reason="unknown")
+                record_event(session, "login_failed", name or "-", ip=ip, at=now, reason="unknown")
                 session.commit()
                 return SignIn(LoginResult.INVALID)
-            if user.locked_until is not None and user.locked_until > now:
-                _verify(_DUMMY_HASH, password)
-                record_event(session, "login_failed", name, ip=ip, reason="locked")
-                session.commit()
-                return SignIn(LoginResult.LOCKED)
             if not _verify(user.password_hash, password):
+                # Shown to admins (users page): how many failures, slowed down until when.
                 user.failed_logins += 1
-                locked = user.failed_logins >= MAX_FAILED_LOGINS
-                if locked:
-                    user.locked_until = now + LOCKOUT
-                    user.failed_logins = 0
+                slowed = throttle_delay(failures + 1)
+                if slowed is not None:
+                    user.locked_until = now + slowed
                 session.add(user)
-                record_event(session, "login_failed", name, ip=ip, reason="password", locked=locked)
+                record_event(
+                    session,
+                    "login_failed",
+                    name,
+                    ip=ip,
+                    at=now,
+                    reason="password",
+                    failures=failures + 1,
+                )
                 session.commit()
-                return SignIn(LoginResult.LOCKED if locked else LoginResult.INVALID)
+                return SignIn(LoginResult.INVALID)
             if _hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = _hasher.hash(password)
             user.failed_logins = 0
@@ -245,21 +295,30 @@ class Accounts:
                     expires_at=now + ABSOLUTE_TIMEOUT,
                 )
             )
-            record_event(session, "login", name, ip=ip)
+            record_event(session, "login", name, ip=ip, at=now)
             session.commit()
             return SignIn(LoginResult.OK, user_id=user.id, token=token)
 
-    def _ip_failures(self, session: Session, ip: str, now: datetime) -> int:
-        count = session.exec(
-            select(func.count())
-            .select_from(DashboardEvent)
-            .where(
-                DashboardEvent.kind == "login_failed",
-                DashboardEvent.ip == ip,
-                DashboardEvent.at >= now - IP_WINDOW,
+    def _failures(
+        self, session: Session, name: str, ip: str | None, since: datetime
+    ) -> tuple[int, datetime | None]:
+        """Failed sign-ins for ``name`` from ``ip`` since ``since`` and since the last
+        successful one from there: how many, and the last one's time."""
+        same = (
+            col(DashboardEvent.actor) == name,
+            col(DashboardEvent.ip).is_(None) if ip is None else col(DashboardEvent.ip) == ip,
+        )
+        last_ok = session.exec(
+            select(func.max(DashboardEvent.at)).where(DashboardEvent.kind == "login", *same)
+        ).one()
+        if last_ok is not None:
+            since = max(since, _aware(last_ok))
+        count, last = session.exec(
+            select(func.count(), func.max(DashboardEvent.at)).where(
+                DashboardEvent.kind == "login_failed", DashboardEvent.at > since, *same
             )
         ).one()
-        return int(count)
+        return int(count), _aware(last) if last is not None else None
 
     # --- sessions ---------------------------------------------------------------------------
 
@@ -294,6 +353,11 @@ class Accounts:
                 session.delete(row)
             record_event(session, "logout", actor, ip=ip)
             session.commit()
+
+
+def _aware(value: datetime) -> datetime:
+    """Aggregates skip the column type: SQLite gives back a naive (UTC) datetime."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:

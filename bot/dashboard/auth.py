@@ -4,13 +4,17 @@
   HttpOnly, SameSite=Lax, ``Secure`` when ``PUBLIC_BASE_URL`` is https, scoped to
   ``/dashboard``. Sessions end after idle time and at an absolute limit.
 * Every POST is checked by :func:`csrf_guard` (a dependency of the whole router): signed-in
-  forms carry the session's token; the login form uses a double-submit cookie.
+  forms carry the session's token (kept server-side with the session); the login form's
+  token is bound to a random pre-session cookie by an HMAC under a key derived from
+  ``SECRET_KEY`` (:mod:`bot.dashboard.login_csrf`), so a pair made up by anyone else, or a
+  token taken from another browser, is refused.
 * Every page but the login page needs a session: browsers are redirected to the login page,
   scripts (polls) and form posts get 401.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 from typing import Annotated
 
@@ -29,6 +33,7 @@ from bot.dashboard.web import (
     safe_next,
     strings,
 )
+from bot.web.client_address import client_address
 
 SESSION_COOKIE = "dash_session"
 LOGIN_CSRF_COOKIE = "dash_login_csrf"
@@ -41,7 +46,8 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address: ``X-Forwarded-For`` counts only from ``TRUSTED_PROXIES``."""
+    return client_address(request, dashboard(request).trusted_proxies)
 
 
 def _is_poll(request: Request) -> bool:
@@ -104,7 +110,8 @@ async def csrf_guard(request: Request) -> None:
         value = form.get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
     if request.url.path == LOGIN_PATH:
-        if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), given):
+        signer = dashboard(request).login_csrf
+        if not signer.verify(request.cookies.get(LOGIN_CSRF_COOKIE, ""), given):
             raise HTTPException(status_code=403, detail="invalid or missing CSRF token")
         return
     active = await run_in_threadpool(_load_session, request)
@@ -118,12 +125,13 @@ router = APIRouter()
 
 
 def _login_page(request: Request, error: str | None, status_code: int, next_url: str) -> Response:
-    token = secrets.token_urlsafe(32)
+    nonce = secrets.token_urlsafe(32)
+    token = dashboard(request).login_csrf.token(nonce)
     page = Page(request, strings(request), csrf=token, active="login")
     response = render(page, "login.html", status_code, error=error, next_url=next_url)
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
-        token,
+        nonce,
         max_age=3600,
         path=COOKIE_PATH,
         httponly=True,
@@ -150,7 +158,10 @@ def login(
     result = dashboard(request).accounts.sign_in(username, password, client_ip(request))
     if result.result is not LoginResult.OK or result.token is None:
         status = 429 if result.result is LoginResult.THROTTLED else 401
-        return _login_page(request, f"login.error_{result.result.value}", status, safe_next(next))
+        page = _login_page(request, f"login.error_{result.result.value}", status, safe_next(next))
+        if result.retry_after is not None:
+            page.headers["Retry-After"] = str(max(1, math.ceil(result.retry_after)))
+        return page
     response = RedirectResponse(safe_next(next), status_code=303, headers=SECURITY_HEADERS)
     response.set_cookie(
         SESSION_COOKIE,

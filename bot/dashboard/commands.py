@@ -1,4 +1,4 @@
-"""``python -m bot create-user`` and ``python -m bot export`` (wired in :mod:`bot.cli`)."""
+"""``python -m bot create-user``, ``unlock-user`` and ``export`` (wired in :mod:`bot.cli`)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     user.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    unlock = commands.add_parser(
+        "unlock-user",
+        help="let a dashboard account sign in again at once from every address "
+        "(earlier failed sign-ins stop counting)",
+    )
+    unlock.add_argument("--username", required=True)
     export = commands.add_parser("export", help="export completed screenings (CSV or FHIR R4)")
     export.add_argument("--format", choices=("csv", "fhir"), required=True)
     export.add_argument("--since", required=True, help="first day, YYYY-MM-DD (Lima time)")
@@ -40,12 +46,12 @@ def _read_password(from_stdin: bool) -> str | None:
 
 def create_user(settings: Settings, args: argparse.Namespace) -> int:
     from bot.dashboard.accounts import AccountError, Accounts
-    from bot.db.engine import make_engine
+    from bot.db.engine import make_engine, timeouts_of
 
     password = _read_password(args.password_stdin)
     if password is None:
         return 1
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, timeouts=timeouts_of(settings))
     try:
         user = Accounts(engine).create_user(
             args.username, password, args.role, psychologist_id=args.psychologist_id
@@ -59,6 +65,22 @@ def create_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def unlock_user(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.dashboard.accounts import AccountError, Accounts
+    from bot.db.engine import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        user = Accounts(engine).unlock(args.username, actor="cli")
+    except AccountError as exc:
+        print(f"cannot unlock the user: {exc.code.replace('_', ' ')}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"unlocked {user.username!r}: failed sign-ins before now no longer slow it down")
+    return 0
+
+
 def _day_start(text: str) -> datetime:
     from bot.dashboard.web import LIMA
 
@@ -68,7 +90,7 @@ def _day_start(text: str) -> datetime:
 def export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.content import load_content
     from bot.dashboard import export as exporter
-    from bot.db.engine import make_engine
+    from bot.db.engine import make_engine, timeouts_of
     from bot.db.models import utcnow
 
     try:
@@ -78,7 +100,7 @@ def export(settings: Settings, args: argparse.Namespace) -> int:
         print("--since and --until take dates as YYYY-MM-DD", file=sys.stderr)
         return 2
     content = load_content(settings.config_dir)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, timeouts=timeouts_of(settings))
     try:
         data = exporter.rows(engine, since, until)
         if args.format == "csv":

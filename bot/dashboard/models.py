@@ -28,8 +28,12 @@ class DashboardUser(SQLModel, table=True):
     #: The psychologist's id in the on-call roster (``config/oncall.yaml``), when they are one.
     psychologist_id: str | None = Field(default=None, max_length=64)
     active: bool = True
+    #: Failed sign-ins lately, and until when the last address that failed is slowed down
+    #: (shown to admins; throttling itself is per address and username: ``accounts``).
     failed_logins: int = 0
     locked_until: datetime | None = ts(nullable=True)
+    #: When an admin last unlocked the account: earlier failures no longer count.
+    unlocked_at: datetime | None = ts(nullable=True)
     created_at: datetime = ts()
     last_login_at: datetime | None = ts(nullable=True)
     password_changed_at: datetime = ts()

@@ -15,8 +15,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from bot.dashboard.accounts import Accounts
 from bot.dashboard.i18n import Strings, pick_language, strings_for
+from bot.dashboard.login_csrf import LoginCsrf
 from bot.dashboard.replies import replies_for
 from bot.escalation import paging
+from bot.web.client_address import Network, parse_networks
+from bot.web.security_headers import SECURITY_HEADERS
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -25,17 +28,6 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 LIMA = ZoneInfo("America/Lima")
 LANG_COOKIE = "dash_lang"
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -73,6 +65,14 @@ class Dashboard:
             lstrip_blocks=True,
         )
         self.env.filters["local"] = local_time
+
+    @cached_property
+    def login_csrf(self) -> LoginCsrf:
+        return LoginCsrf(self.runtime.settings.secret_key.get_secret_value())
+
+    @cached_property
+    def trusted_proxies(self) -> tuple[Network, ...]:
+        return parse_networks(self.runtime.settings.trusted_proxies)
 
     @cached_property
     def secure_cookies(self) -> bool:

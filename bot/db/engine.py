@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
@@ -15,31 +17,68 @@ from sqlmodel import create_engine
 
 from bot.db.sqlite_gate import ProcessGate
 
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
-def make_engine(database_url: str, **kwargs: Any) -> Engine:
-    """Create the engine for ``database_url``.
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Bounds on waiting for the database, in seconds (``DATABASE_*_TIMEOUT`` settings).
+
+    ``connect``: opening a connection (PostgreSQL: the whole handshake, at least 2 s as libpq
+    counts it). ``statement``: PostgreSQL's ``statement_timeout``; SQLite's busy timeout (how
+    long a writer waits for the lock). None: no limit (migrations). ``pool``: waiting for a
+    free connection of the pool."""
+
+    connect: float = 5.0
+    statement: float | None = 30.0
+    pool: float = 10.0
+
+
+def timeouts_of(settings: Settings) -> Timeouts:
+    return Timeouts(
+        connect=settings.database_connect_timeout,
+        statement=settings.database_statement_timeout,
+        pool=settings.database_pool_timeout,
+    )
+
+
+def make_engine(database_url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
+    """Create the engine for ``database_url``, every wait bounded by ``timeouts``.
 
     SQLite: WAL journal, foreign keys on, and every transaction starts with
     ``BEGIN IMMEDIATE`` so that two steps for one person never interleave (writers queue
     on the database lock instead of failing half-way). PostgreSQL: per-person row locks
     (``SELECT … FOR UPDATE``) do that job; see ``bot.flows.service``.
     """
+    timeouts = timeouts or Timeouts()
     url = make_url(database_url)
+    kwargs.setdefault("pool_timeout", timeouts.pool)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(database_url, **kwargs)
+        return _sqlite_engine(database_url, timeouts, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(database_url, **kwargs)
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    if "connect_timeout" not in url.query:  # a timeout in the URL itself wins
+        connect_args.setdefault("connect_timeout", max(2, math.ceil(timeouts.connect)))
+    if timeouts.statement is not None:
+        # Added to the URL's own ``options`` (the tests' search_path), which connect_args
+        # would otherwise replace.
+        options = str(url.query.get("options", ""))
+        limit = f"-c statement_timeout={math.ceil(timeouts.statement * 1000)}"
+        connect_args.setdefault("options", f"{options} {limit}".strip())
+    return create_engine(database_url, connect_args=connect_args, **kwargs)
 
 
-def _sqlite_engine(database_url: str, **kwargs: Any) -> Engine:
+def _sqlite_engine(database_url: str, timeouts: Timeouts, **kwargs: Any) -> Engine:
     url = make_url(database_url)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    busy = timeouts.statement if timeouts.statement is not None else 3600.0
     connect_args = kwargs.pop("connect_args", {})
     connect_args.setdefault("check_same_thread", False)
-    connect_args.setdefault("timeout", 30)
+    connect_args.setdefault("timeout", busy)
     engine = create_engine(database_url, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -49,7 +88,7 @@ def _sqlite_engine(database_url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
         cursor.close()
 
     gate = None

@@ -67,7 +67,10 @@ class Consent(SQLModel, table=True):
     __tablename__ = "consent"
 
     id: int | None = Field(default=None, primary_key=True)
-    participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
+    #: NULL for a refusal: the person is erased and only the refusal is kept.
+    participant_id: int | None = Field(
+        default=None, foreign_key="participant.id", index=True, ondelete="CASCADE"
+    )
     given: bool
     text_version: str = Field(max_length=32)
     language: str = Field(max_length=5)

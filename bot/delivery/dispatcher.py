@@ -37,6 +37,7 @@ from bot.delivery.outbox import LEASE, UNORDERED_PURPOSES, URGENT_PURPOSES, Clai
 from bot.delivery.person_marks import marks_person
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.senders import Failure, Outgoing, Sender, SendError, build_senders
+from bot.delivery.senders.base import SEND_TIMEOUT
 from bot.flows.types import Choice
 from bot.worker import Loop
 
@@ -55,6 +56,9 @@ BATCH = 50
 BATCH_UNDER_PRESSURE = 8
 #: A row is claimed only if its rate limit lets it go within this many seconds.
 HORIZON = 2.0
+#: A send that has not finished after this long is abandoned and retried later, whatever
+#: the HTTP client's own timeouts (which cover each read, not the whole call).
+SEND_DEADLINE = SEND_TIMEOUT + 1.0
 #: How often rows waiting for an unconfigured channel are looked for.
 STRAY_CHECK = timedelta(seconds=60)
 
@@ -76,7 +80,9 @@ class Dispatcher:
         rng: random.Random | None = None,
         purposes: frozenset[str] | None = None,
         pressure: Callable[[], bool] | None = None,
+        send_timeout: float = SEND_DEADLINE,
     ) -> None:
+        self.send_timeout = send_timeout
         #: Only rows with these purposes (None: all): see ``alert_loop``.
         self.purposes = purposes
         #: True while the webhooks sharing this event loop are saturated (smaller rounds).
@@ -155,7 +161,13 @@ class Dispatcher:
                 limiter = self.limiters[claim.channel]
                 await self.sleep(limiter.reserve(claim.recipient_hash, self._seconds()))
             try:
-                provider_id = await sender.send(msg, parts[index])
+                provider_id = await asyncio.wait_for(
+                    sender.send(msg, parts[index]), self.send_timeout
+                )
+            except TimeoutError:
+                # A hung call (the client's own timeouts did not end it): retried later.
+                await self._failed(claim, SendError(Failure.RETRY, f"{claim.channel}.timeout"))
+                return
             except SendError as err:
                 await self._failed(claim, err)
                 return

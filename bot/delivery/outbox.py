@@ -5,8 +5,11 @@ serialises writers with ``BEGIN IMMEDIATE``), adds one to ``attempts`` and moves
 ``next_attempt_at`` to the end of a *lease*, marking ``error`` "in flight"; the row stays
 ``pending``. Only the earliest pending row of a recipient can be claimed, so a person's
 messages go one at a time, in order, even across dispatchers (callback answers, which are
-not chat messages, go first and outside that queue). If the process dies, the lease ends and
-the row is due again: nothing committed is lost.
+not chat messages, go first and outside that queue). A crisis reply (crisis lines, purpose
+``crisis``) never waits behind an ordinary message to them that was already tried (failing,
+backing off, or in flight and hanging): only behind earlier crisis replies and messages not
+tried yet, which go at once. If the process dies, the lease
+ends and the row is due again: nothing committed is lost.
 
 Every later write for the claim is *fenced* by ``attempts`` (the claim's token): if the
 lease ran out and another dispatcher claimed the row meanwhile, a late write changes
@@ -21,14 +24,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, case, exists, or_, select, true, update
+from sqlalchemy import Engine, Table, bindparam, case, delete, exists, or_, select, true, update
 
 from bot.db.engine import read_only
 from bot.db.models import OutboundMessage, Participant
 from bot.delivery import receipts
 from bot.delivery.person_marks import mark_person
 from bot.delivery.senders.base import Failure
-from bot.delivery.window import RELEASED_ON_RETURN, window_start
+from bot.delivery.window import FAREWELL, RELEASED_ON_RETURN, window_start
+from bot.flows.types import CRISIS_REPLY
 
 LEASE = timedelta(seconds=120)
 IN_FLIGHT = "in flight"
@@ -41,10 +45,13 @@ UNORDERED_PURPOSES = frozenset({CALLBACK_ANSWER})
 #: Purposes claimed before every other message, button answers included (still in order
 #: per recipient), and the only ones the alert dispatcher sends: every message to on-call
 #: psychologists (``bot.escalation.notify``: alerts, people's words relayed to them, the
-#: bot's answers to their commands). An alert must never wait behind a backlog, nor behind
-#: an earlier message to the same psychologist that waits behind one.
-URGENT_PURPOSES = frozenset({"alert", "relay", "staff_reply"})
+#: bot's answers to their commands), and the crisis lines sent to a person who wrote crisis
+#: words. An alert must never wait behind a backlog, nor behind an earlier message to the
+#: same psychologist that waits behind one.
+URGENT_PURPOSES = frozenset({"alert", "relay", "staff_reply", CRISIS_REPLY})
 PROGRESS_MARK = "#"
+#: Outcomes after which a farewell (the last reply to a person who is gone) is deleted.
+FINAL_STATUSES = frozenset({"sent", "failed", "held"})
 
 _OUT: Table = OutboundMessage.__table__  # type: ignore[attr-defined]
 _PEOPLE: Table = Participant.__table__  # type: ignore[attr-defined]
@@ -122,6 +129,14 @@ class Outbox:
             earlier.c.status == "pending",
             earlier.c.id < _OUT.c.id,
             earlier.c.purpose.not_in(UNORDERED_PURPOSES),
+            # A crisis reply does not wait for an earlier message that was already tried
+            # (in flight and maybe hanging, or failing and backing off): only for earlier
+            # crisis replies and for messages not tried yet (they go at once, in order).
+            or_(
+                _OUT.c.purpose != CRISIS_REPLY,
+                earlier.c.purpose == CRISIS_REPLY,
+                earlier.c.attempts == 0,
+            ),
         )
         unordered = _OUT.c.purpose.in_(UNORDERED_PURPOSES)
         query = (
@@ -165,15 +180,17 @@ class Outbox:
             return self._write(connection, claim, values)
 
     def _write(self, connection: Any, claim: Claim, values: dict[str, Any]) -> bool:
-        result = connection.execute(
-            update(_OUT)
-            .where(
-                _OUT.c.id == claim.id,
-                _OUT.c.attempts == claim.token,
-                _OUT.c.status == "pending",
-            )
-            .values(**values)
+        fence = (
+            _OUT.c.id == claim.id,
+            _OUT.c.attempts == claim.token,
+            _OUT.c.status == "pending",
         )
+        if claim.purpose == FAREWELL and values.get("status") in FINAL_STATUSES:
+            # Nothing is kept about a person who erased their data or refused consent: their
+            # last reply (encrypted identifier, text) goes once it has an outcome.
+            result = connection.execute(delete(_OUT).where(*fence))
+        else:
+            result = connection.execute(update(_OUT).where(*fence).values(**values))
         return bool(result.rowcount == 1)
 
     def progress(self, claim: Claim, done: int, provider_id: str | None, now: datetime) -> bool:

@@ -85,7 +85,16 @@ def parse(fields: Mapping[str, str]) -> Receipt | None:
     code = fields.get("ErrorCode") or ""
     if not sid or len(sid) > MAX_ID or not status or len(status) > 16:
         return None
-    return Receipt(sid, status, int(code) if code.isdigit() else None)
+    return Receipt(sid, status, int(code) if _is_error_code(code) else None)
+
+
+#: Twilio's error codes have five digits; a longer "code" (which the database's integer
+#: column could not hold) is not one.
+MAX_CODE_DIGITS = 9
+
+
+def _is_error_code(code: str) -> bool:
+    return code.isascii() and code.isdigit() and len(code) <= MAX_CODE_DIGITS
 
 
 def lock_message(conn: Connection, provider_message_id: str) -> None:

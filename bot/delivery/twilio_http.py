@@ -24,7 +24,9 @@ from twilio.http.request import Request as TwilioRequest
 from twilio.http.response import Response
 from twilio.rest import Client
 
-_logger = logging.getLogger("bot.delivery.twilio_http")
+#: Twilio's ``HttpClient`` dumps every request and response at INFO on this logger: it is
+#: under ``twilio``, which ``bot.logging`` keeps at WARNING.
+_logger = logging.getLogger("twilio.http_client")
 
 _JSON_CONTENT_TYPES = frozenset({"application/json", "application/scim+json"})
 

@@ -43,9 +43,12 @@ ALERT_PURPOSES = frozenset({"alert", "relay"})
 #: Held messages sent once the person writes again (their window reopens): those written to
 #: reach out on their own. Others held (an answer whose moment has passed) stay held.
 RELEASED_ON_RETURN = FOLLOWUP_PURPOSES | PSYCHOLOGIST_PURPOSES
+#: The last reply to a person who erased their data or refused consent: it has no person and
+#: the outbox deletes it (identifier, text) as soon as it is sent, failed or held.
+FAREWELL = "farewell"
 #: Rows without a person (staff, or a person who erased their data) whose purpose is to
 #: answer a message just received: their own time stands in for the window's start.
-ANSWER_PURPOSES = frozenset({"reply", "staff_reply", "callback_answer"})
+ANSWER_PURPOSES = frozenset({"reply", "staff_reply", "callback_answer", FAREWELL})
 
 
 @dataclass(frozen=True, slots=True)

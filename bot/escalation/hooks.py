@@ -7,27 +7,32 @@ All run inside the step's transaction:
 * ``paused_for`` / ``relay``: while a case is ``in_conversation`` the engine stays silent for
   the person (it still detects crisis words) and each message is relayed to the psychologist.
 * ``person_deleted``: a person erasing their data keeps their open case (participant NULL,
-  ``person_deleted_at`` set, priority and reason kept, the chain running) so no alert
-  vanishes; the texts and answers the case held about them are removed.
+  ``person_deleted_at`` set, priority, rule and times kept, the chain running) so no alert
+  vanishes; their words and pseudonym are taken out of the case, its snapshot, and every
+  message to staff (alerts, relays, answers to commands), sent or not.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam
+from sqlalchemy import Connection, bindparam, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.db.models import InboundMessage, OutboundMessage, Participant, RiskSignal
+from bot.escalation import cases as cases_mod
 from bot.escalation import notify
 from bot.escalation.context import Escalation
-from bot.escalation.models import Case, CaseEvent, CaseNotification
+from bot.escalation.models import Case, CaseEvent
 from bot.escalation.roster import PsychologistEntry, Roster
 from bot.escalation.staff import CASE_PAYLOAD, StaffDesk
 from bot.flows.service import StepOutcome
 
 MAX_RELAYED = 3000
+#: Messages to on-call staff that may quote a person (``bot.escalation.notify``).
+STAFF_PURPOSES = frozenset({notify.ALERT, notify.RELAY, notify.STAFF_REPLY})
 _CASES = Case.__table__  # type: ignore[attr-defined]
 #: Is a psychologist talking with this person? (Asked on every step: built once.)
 _IN_CONVERSATION = (
@@ -189,37 +194,74 @@ class EscalationHooks:
     # --- deletion ----------------------------------------------------------------------------
 
     def person_deleted(self, session: Session, participant: Participant, now: datetime) -> None:
-        marker = self.esc.texts.get(participant.language).render("person_deleted")
+        marker = f"[{self.esc.texts.get(participant.language).render('person_deleted')}]"
+        signals = session.exec(
+            select(RiskSignal).where(RiskSignal.participant_id == participant.id)
+        ).all()
         cases = session.exec(select(Case).where(Case.participant_id == participant.id)).all()
+        words = _words(participant, signals, cases)
         for case in cases:
             assert case.id is not None
-            _scrub_outbox(session, case, f"[{marker}]")
-            signals = (case.snapshot or {}).get("signals", [])
-            case.snapshot = {
-                "signals": [
-                    {k: v for k, v in s.items() if k in ("id", "rule", "priority", "source", "at")}
-                    for s in signals
-                ],
-                "person_deleted": True,
-            }
+            _scrub_relays(session, case, marker)
+            kept = [
+                {k: v for k, v in s.items() if k in ("id", "rule", "priority", "source", "at")}
+                for s in (case.snapshot or {}).get("signals", [])
+            ]
+            case.reason = _reason_without_words(case, kept, signals)
+            case.snapshot = {"signals": kept, "person_deleted": True}
             case.participant_id = None
             case.person_deleted_at = now
             session.add(case)
             notify.event(
                 session, case.id, "person_deleted_data", now, "person", still_open=case.is_open
             )
+        _scrub_staff_messages(session, words, marker)
         session.flush()
 
 
-def _scrub_outbox(session: Session, case: Case, marker: str) -> None:
-    """Take the person's words out of the staff messages about the case: the quote in the
-    alerts (which still go out if not sent yet) and the relayed messages."""
+def _words(
+    participant: Participant, signals: Sequence[RiskSignal], cases: Sequence[Case]
+) -> list[str]:
+    """What the person wrote, as staff messages may quote it, and their pseudonym: longest
+    first, so a quote goes before a phrase inside it."""
+    found: set[str] = {participant.pseudonym}
+    for signal in signals:
+        detail = signal.detail or {}
+        for key in ("matched", "message"):
+            value = detail.get(key)
+            if isinstance(value, str) and value.strip():
+                found |= {value, value[: cases_mod.MAX_QUOTE_KEPT], notify.short_quote(value)}
+        found.add(cases_mod.reason_of(signal))
+    for case in cases:
+        found.add(case.reason)
+        quote = notify.quote_of(case)
+        if quote:
+            found |= {quote, notify.short_quote(quote)}
+        for entry in (case.snapshot or {}).get("signals", []):
+            for key in ("reason", "matched"):
+                value = entry.get(key)
+                if isinstance(value, str):
+                    found.add(value)
+    return sorted((w for w in found if len(w.strip()) >= 3), key=len, reverse=True)
+
+
+def _reason_without_words(
+    case: Case, kept: list[dict[str, object]], signals: Sequence[RiskSignal]
+) -> str:
+    """Rule and kind of the case's most urgent signal, without the person's words."""
+    by_id = {s.id: s for s in signals}
+    for entry in kept:
+        if entry.get("priority") == case.priority:
+            signal = by_id.get(entry.get("id"))  # type: ignore[arg-type]
+            if signal is not None:
+                return f"{signal.rule_id} · {signal.reason}"
+            return str(entry.get("rule", ""))
+    return case.reason.split(" · ", 1)[0]
+
+
+def _scrub_relays(session: Session, case: Case, marker: str) -> None:
+    """The person's messages relayed to a psychologist are replaced by the marker."""
     assert case.id is not None
-    alerts = set(
-        session.exec(
-            select(CaseNotification.outbound_id).where(CaseNotification.case_id == case.id)
-        ).all()
-    )
     relays = {
         (event.detail or {}).get("outbound")
         for event in session.exec(
@@ -228,14 +270,29 @@ def _scrub_outbox(session: Session, case: Case, marker: str) -> None:
             )
         )
     }
-    quote = notify.quote_of(case)
-    short = notify.short_quote(quote) if quote else None
-    ids = {i for i in alerts | relays if isinstance(i, int)}
+    ids = {i for i in relays if isinstance(i, int)}
     if not ids:
         return
     for row in session.exec(select(OutboundMessage).where(col(OutboundMessage.id).in_(ids))):
-        if row.id in relays:
-            row.text = marker
-        elif short:
-            row.text = row.text.replace(short, marker)
+        row.text = marker
+        session.add(row)
+
+
+def _scrub_staff_messages(session: Session, words: list[str], marker: str) -> None:
+    """Take the person's words and pseudonym out of every message to staff (alerts, whether
+    sent or still to go, and the answers to their commands)."""
+    if not words:
+        return
+    rows = session.exec(
+        select(OutboundMessage).where(
+            col(OutboundMessage.participant_id).is_(None),
+            col(OutboundMessage.purpose).in_(sorted(STAFF_PURPOSES)),
+            or_(*(col(OutboundMessage.text).contains(w, autoescape=True) for w in words)),
+        )
+    )
+    for row in rows:
+        text = row.text
+        for word in words:
+            text = text.replace(word, marker)
+        row.text = text
         session.add(row)

@@ -16,6 +16,7 @@ from bot.flows.concern import Concern, ConcernDetector
 from bot.flows.matching import command_of, is_free_text, is_keyword, match_choice
 from bot.flows.state import ConvState, State, Step
 from bot.flows.types import (
+    CRISIS_REPLY,
     DeleteData,
     ForgetMessages,
     Inbound,
@@ -108,7 +109,9 @@ class Engine:
             step.effects.append(_crisis_signal(crisis, msg, answer_to_check=False))
             crisis_lines = self.content.resources.first_lines_text(conv.language)
             catalog = self.content.catalog(conv.language)
-            step.say(catalog.render("crisis_detected", crisis_lines=crisis_lines))
+            step.say(
+                catalog.render("crisis_detected", crisis_lines=crisis_lines), purpose=CRISIS_REPLY
+            )
         return step
 
     # --- routing ------------------------------------------------------------------------
@@ -397,7 +400,7 @@ class Engine:
         step.effects.append(_crisis_signal(crisis, msg, answer_to_check))
         crisis_lines = self.content.resources.first_lines_text(conv.language)
         reply = CRISIS_REPLIES.get(crisis.category, "crisis_detected")
-        step.say(catalog.render(reply, crisis_lines=crisis_lines))
+        step.say(catalog.render(reply, crisis_lines=crisis_lines), purpose=CRISIS_REPLY)
         if conv.state is State.SAFETY_PLAN:
             # Words about means are expected in the plan ("mi hermano guarda las pastillas"):
             # the signal still goes to the case, the lines are given, and the answer is kept.

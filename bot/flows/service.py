@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from bot.crypto import Cipher
+from bot.crypto import Cipher, new_pseudonym
 from bot.db.engine import read_only
 from bot.db.models import (
     Consent,
@@ -34,7 +34,7 @@ from bot.db.models import (
     utcnow,
 )
 from bot.delivery import stats
-from bot.delivery.window import HOLDING_CHANNELS, may_have_held
+from bot.delivery.window import FAREWELL, HOLDING_CHANNELS, may_have_held
 from bot.escalation.review.models import DetectionReview
 from bot.flows.machine import CrisisDetector
 from bot.flows.machine import Engine as FlowEngine
@@ -67,6 +67,9 @@ MAX_ATTEMPTS = 8
 MAX_STEP_FAILURES = 3
 #: Longest text kept for a message (a 10 kB paste is cut, never refused).
 MAX_STORED_TEXT = 10_000
+#: What an erased person's inbox rows keep instead of the hash of their identifier: the rows
+#: stay (a late redelivery is still recognised by its provider id) but lead to nobody.
+ERASED_SENDER = "erased"
 #: How long an inline (simulator) message may stay pending before the inbox loop takes it.
 INLINE_GRACE = timedelta(seconds=30)
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
@@ -379,7 +382,8 @@ class ConversationService:
         kept = pending.text if keep_text else None
         self.store.finish_message(conn, pending.id, person.id, now, kept)
         outcome = StepOutcome(inbound_id=pending.id, participant_id=person.id, replies=step.replies)
-        deleted = any(isinstance(e, DeleteData) for e in step.effects)
+        # Erasure, or a refusal of consent (which keeps only the refusal): the person goes.
+        deleted = any(isinstance(e, (DeleteData, ForgetMessages)) for e in step.effects)
         opted_out = person.opted_out_at
         # Their message opens a new window: messages held while it was closed can go.
         returning = (
@@ -417,7 +421,7 @@ class ConversationService:
             "channel": pending.channel,
             "external_hash": pending.sender_hash,
             "external_enc": pending.sender_enc,
-            "pseudonym": self.cipher.pseudonym(pending.sender_hash),
+            "pseudonym": new_pseudonym(),
             "language": self.default_language,
             "created_at": now,
         }
@@ -510,15 +514,7 @@ class ConversationService:
             case SetOptOut(opted_out=opted_out):
                 person.opted_out_at = now if opted_out else None
             case ForgetMessages():
-                session.flush()
-                session.execute(
-                    update(InboundMessage)
-                    .where(InboundMessage.participant_id == pid)  # type: ignore[arg-type]
-                    .values(text=None)
-                )
-                session.execute(
-                    delete(DetectionReview).where(DetectionReview.participant_id == pid)  # type: ignore[arg-type]
-                )
+                self._delete_person(session, pid, keep_refusal=True)
             case NoteForReview(kind=kind, category=category, score=score):
                 if kept_text:  # never without consent: a row without its words is no use
                     session.add(
@@ -580,10 +576,13 @@ class ConversationService:
             )
         )
 
-    def _delete_person(self, session: Session, pid: int) -> None:
-        """Erase a person: profile, conversation, consents, screenings, message texts, the
-        messages kept for review.
-        Inbound ids stay (without text or owner) so a late redelivery is still recognised."""
+    def _delete_person(self, session: Session, pid: int, *, keep_refusal: bool = False) -> None:
+        """Erase a person: profile, identifiers, conversation, consents, screenings, the
+        words of their messages and of their risk signals, and the replies sent to them.
+        Inbound ids stay (without text, owner or sender) so a late redelivery is still
+        recognised; risk signals stay without their words (rule, priority, time), and so
+        does an open case (``StepHooks.person_deleted``). ``keep_refusal``: a refusal of
+        consent keeps the refusal itself, attached to nobody."""
         session.flush()
         participant = session.get(Participant, pid)
         if participant is None:
@@ -593,14 +592,27 @@ class ConversationService:
         session.execute(
             update(InboundMessage)
             .where(InboundMessage.participant_id == pid)  # type: ignore[arg-type]
-            .values(text=None, participant_id=None)
+            .values(
+                text=None,
+                payload=None,
+                participant_id=None,
+                sender_hash=ERASED_SENDER,
+                sender_enc=None,
+                error=None,
+            )
         )
         session.execute(delete(OutboundMessage).where(OutboundMessage.participant_id == pid))  # type: ignore[arg-type]
         session.execute(
             update(RiskSignal)
             .where(RiskSignal.participant_id == pid)  # type: ignore[arg-type]
-            .values(participant_id=None)
+            .values(participant_id=None, detail={})
         )
+        if keep_refusal:
+            session.execute(
+                update(Consent)
+                .where(Consent.participant_id == pid, Consent.given == False)  # type: ignore[arg-type]  # noqa: E712
+                .values(participant_id=None)
+            )
         for model in (Screening, Consent, Conversation, DetectionReview, WaitingTimer, SafetyPlan):
             session.execute(delete(model).where(model.participant_id == pid))  # type: ignore[attr-defined]
         session.delete(participant)
@@ -618,13 +630,16 @@ class ConversationService:
         detached: bool,
     ) -> list[dict[str, Any]]:
         inline = channel in self.inline_channels
+        if detached and inline:
+            return []  # the simulator shows the replies; nothing about the person is kept
         return [
             {
                 "participant_id": None if detached else person.id,
                 "channel": channel,
                 "recipient_hash": person.external_hash,
                 "recipient_enc": None if inline else person.external_enc,
-                "purpose": "reply",
+                # A reply to a person who is gone: deleted once sent (``FAREWELL``).
+                "purpose": FAREWELL if detached else reply.purpose,
                 "text": reply.text,
                 "choices": [
                     {"key": c.key, "label": c.label, "payload": c.payload} for c in reply.choices

@@ -63,5 +63,5 @@ class Step:
     replies: list[Reply] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
 
-    def say(self, text: str, choices: tuple[Any, ...] = ()) -> None:
-        self.replies.append(Reply(text=text, choices=choices))
+    def say(self, text: str, choices: tuple[Any, ...] = (), *, purpose: str = "reply") -> None:
+        self.replies.append(Reply(text=text, choices=choices, purpose=purpose))

@@ -36,10 +36,17 @@ class Choice:
     payload: str
 
 
+#: The purpose of a reply that answers crisis words (crisis lines): the outbox sends it
+#: ahead of the person's earlier messages still waiting or failing (``bot.delivery.outbox``).
+CRISIS_REPLY = "crisis"
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     text: str
     choices: tuple[Choice, ...] = ()
+    #: The outbox row's purpose: ``reply``, or ``crisis`` (``CRISIS_REPLY``).
+    purpose: str = "reply"
 
 
 # --- effects: what a step asks the storage layer to do ------------------------------------

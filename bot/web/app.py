@@ -17,6 +17,7 @@ from bot.settings import Settings, get_settings
 from bot.web import health, simulator, twilio_status, webhooks
 from bot.web import metrics as metrics_routes
 from bot.web.fastpath import App
+from bot.web.security_headers import SecurityHeaders, inline_page_headers
 from bot.worker import build_workers
 
 #: How often (seconds) a thread waiting for the interpreter lock asks for it.
@@ -68,6 +69,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(twilio_status.router)  # POST /webhooks/twilio/status
     app.include_router(metrics_routes.router)  # GET /metrics
     app.include_router(dashboard_routes.router)  # /dashboard (psychologists)
-    if settings.simulator_enabled:
-        app.include_router(simulator.router)
+    pages: dict[str, dict[str, str]] = {}
+    if settings.simulator_on:
+        app.include_router(simulator.router_for(settings))
+        if not settings.simulator_needs_sign_in:
+            app.include_router(simulator.root_router)
+        # Its page runs its own inline script and style, allowed by their hashes only.
+        pages[simulator.prefix_for(settings)] = inline_page_headers(simulator.PAGE)
+    # Every response through the stack, 404s included (the webhooks' short way excepted).
+    app.add_middleware(SecurityHeaders, pages=pages)
     return app

@@ -8,6 +8,8 @@ outside production (``make run``) paging is ``off``: reported, but still ready.
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -15,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.engine import read_only
 from bot.escalation import paging
+from bot.runtime import Runtime
 from bot.web.deps import RuntimeDep
 
 router = APIRouter()
@@ -28,17 +31,31 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def _check(runtime: Runtime) -> list[paging.Problem]:
+    """The database answers (raises SQLAlchemyError if not); then what stands in paging's way
+    (``bot.escalation.paging``: one roster walk and one query)."""
+    with read_only(runtime.db) as connection:
+        connection.execute(text("SELECT 1"))
+    return paging.problems(runtime.escalation, strict=runtime.settings.environment == "production")
+
+
 @router.get("/readyz")
-def readyz(runtime: RuntimeDep, request: Request) -> JSONResponse:
+async def readyz(runtime: RuntimeDep, request: Request) -> JSONResponse:
+    """Ready when the database answers within ``REQUEST_TIMEOUT``, every loop ticks and a new
+    case can reach a psychologist; otherwise 503 saying which (``database``: ``unreachable``
+    or ``timeout``)."""
     loops = loop_status(request)
     try:
-        with read_only(runtime.db) as connection:
-            connection.execute(text("SELECT 1"))
+        found = await asyncio.wait_for(
+            asyncio.to_thread(_check, runtime), runtime.settings.request_timeout
+        )
     except SQLAlchemyError:
         body = {"status": "unavailable", "database": "unreachable", "loops": loops}
         return JSONResponse(body, status_code=503)
+    except TimeoutError:
+        body = {"status": "unavailable", "database": "timeout", "loops": loops}
+        return JSONResponse(body, status_code=503)
     loops_ok = all(state in ("ok", "external") for state in loops.values())
-    found = paging.problems(runtime.escalation, strict=runtime.settings.environment == "production")
     alarm = any(p.alarm for p in found)
     ok = loops_ok and not alarm
     body = {

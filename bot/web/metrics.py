@@ -3,10 +3,17 @@
 Counters and histograms come from ``bot.observability.metrics``; the inbox and outbox depths
 (messages still pending) are counted in the database at scrape time, and every background
 loop of this process reports how long ago it last ticked.
+
+Who may read it: with ``METRICS_TOKEN`` set, a request carrying ``Authorization: Bearer
+<token>``; with ``METRICS_ALLOWED_ADDRESSES`` set, a direct connection from one of those
+addresses or networks (the peer address: behind a proxy, use the token). With neither set it
+is open outside production and closed (403) in production.
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import time
 
 from fastapi import APIRouter, Request
@@ -21,6 +28,7 @@ from bot.escalation import paging
 from bot.escalation.models import PRIORITIES
 from bot.observability import Family, Sample, metrics
 from bot.runtime import Runtime
+from bot.settings import Settings
 from bot.web.deps import RuntimeDep
 
 router = APIRouter()
@@ -92,6 +100,38 @@ def loop_family(request: Request) -> Family:
     )
 
 
+def _address_allowed(request: Request, settings: Settings) -> bool:
+    networks = settings.metrics_networks
+    if not networks or request.client is None:
+        return False
+    try:
+        address = ipaddress.ip_address(request.client.host)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
+def _token_given(request: Request, settings: Settings) -> bool:
+    token = settings.metrics_token
+    if token is None:
+        return False
+    given = request.headers.get("authorization", "").encode("latin-1", "replace")
+    return hmac.compare_digest(given, f"Bearer {token.get_secret_value()}".encode())
+
+
+def refusal(request: Request, settings: Settings) -> Response | None:
+    """The response that refuses this scrape, or None if it may read the metrics."""
+    if _token_given(request, settings) or _address_allowed(request, settings):
+        return None
+    if settings.metrics_token is None and not settings.metrics_networks:
+        if settings.environment != "production":
+            return None
+        return Response("metrics are closed in production: set METRICS_TOKEN", status_code=403)
+    if settings.metrics_token is not None:
+        return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    return Response(status_code=403)
+
+
 def paging_families(runtime: Runtime) -> list[Family]:
     """Whether a new case can reach a psychologist now (see ``bot.escalation.paging``)."""
     found = paging.problems(runtime.escalation, strict=runtime.settings.environment == "production")
@@ -129,6 +169,9 @@ def paging_families(runtime: Runtime) -> list[Family]:
 
 @router.get("/metrics", include_in_schema=False)
 def metrics_endpoint(request: Request, runtime: RuntimeDep) -> Response:
+    refused = refusal(request, runtime.settings)
+    if refused is not None:
+        return refused
     families = [*depth_families(runtime.db), loop_family(request), *paging_families(runtime)]
     body = metrics.render(families)
     return Response(body, media_type=CONTENT_TYPE)

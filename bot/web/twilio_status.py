@@ -3,7 +3,8 @@ messages we sent (``bot.delivery.receipts``).
 
 Signed like the WhatsApp webhook (``X-Twilio-Signature`` over ``PUBLIC_BASE_URL`` + path).
 Answered 204 once applied or kept, also when there is nothing to change, so Twilio never
-retries a receipt we cannot use; 503 if the database is down. The callback's ``To`` and
+retries a receipt we cannot use; 503 with ``Retry-After`` if the database is down or does
+not answer within ``REQUEST_TIMEOUT``. The callback's ``To`` and
 ``From`` are never read or logged.
 """
 
@@ -14,13 +15,13 @@ import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels import whatsapp
 from bot.db.models import utcnow
 from bot.delivery import receipts
 from bot.runtime import Runtime
-from bot.web.webhooks import BodyTooLarge, read_body, twilio_signed
+from bot.web.webhooks import BodyTooLarge, read_body, twilio_signed, unavailable
 from bot.worker import Workers
 
 log = logging.getLogger(__name__)
@@ -49,10 +50,14 @@ async def twilio_status(request: Request) -> Response:
         receipts.RECEIPTS.inc(outcome="ignored")
         return Response(status_code=204)
     try:
-        outcome = await asyncio.to_thread(receipts.record, runtime.db, receipt, utcnow())
-    except OperationalError:
-        log.exception("twilio status callback not recorded: database unavailable")
-        return Response(status_code=503)
+        outcome = await asyncio.wait_for(
+            asyncio.to_thread(receipts.record, runtime.db, receipt, utcnow()),
+            settings.request_timeout,
+        )
+    except (SQLAlchemyError, TimeoutError) as err:
+        # Only the error's class: a database error's text holds the statement's parameters.
+        log.error("twilio status callback not recorded", extra={"error": type(err).__name__})
+        return unavailable()
     if outcome in _FAILURES:
         log.info("message undelivered after sending", extra={"outcome": outcome})
         workers: Workers | None = getattr(request.app.state, "workers", None)

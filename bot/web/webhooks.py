@@ -17,6 +17,7 @@ the client's progress bar.)
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -45,6 +46,8 @@ TWILIO_SETTINGS_HEADER = b"x-twilio-webhooks-signature-settings"
 #: Larger bodies are refused (413): real updates and Twilio forms are a few kB.
 MAX_BODY_BYTES = 256 * 1024
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+#: Seconds a platform is asked to wait before retrying a 503 (the database did not answer).
+RETRY_AFTER = "5"
 
 
 class BodyTooLarge(ValueError):
@@ -93,9 +96,23 @@ def _outcome(channel: str, outcome: str) -> None:
     MESSAGES_IN.inc(channel=channel, outcome=outcome)
 
 
+def unavailable() -> Response:
+    """503 (the store cannot answer, or the service is not configured): the platform
+    retries after ``Retry-After``."""
+    return Response(status_code=503, headers={"Retry-After": RETRY_AFTER})
+
+
 async def _record(request: Request, channel: str, inbound: Inbound) -> str:
-    """Record ``inbound``; returns the outcome (accepted/duplicate). Raises IntakeUnavailable."""
-    received = await intake_of(request).submit(inbound)
+    """Record ``inbound``; returns the outcome (accepted/duplicate). Raises IntakeUnavailable,
+    also when the database has not answered within ``REQUEST_TIMEOUT``: the message may still
+    be recorded afterwards, and its redelivery is then recognised as a duplicate."""
+    settings = request.app.state.runtime.settings
+    try:
+        async with asyncio.timeout(settings.request_timeout):  # a timer, no extra task
+            received = await intake_of(request).submit(inbound)
+    except TimeoutError:
+        log.error("inbound message not recorded in time: the database did not answer")
+        raise IntakeUnavailable("the database did not answer in time") from None
     if received.duplicate:
         DUPLICATES_DROPPED.inc(channel=channel)
         return "duplicate"
@@ -126,6 +143,8 @@ async def telegram_webhook(request: Request) -> Response:
     if status == 200 and callback_query_id is not None:
         stats.outcome(telegram.CHANNEL, "answered_in_webhook")
         return Response(answer_callback_query(callback_query_id), media_type="application/json")
+    if status == 503:
+        return unavailable()
     return Response(status_code=status)
 
 
@@ -187,6 +206,8 @@ async def whatsapp_webhook(request: Request) -> Response:
     _outcome(whatsapp.CHANNEL, outcome)
     if status == 200:
         return _twiml()
+    if status == 503:
+        return unavailable()
     return Response(status_code=status)
 
 

@@ -256,3 +256,23 @@ async def test_a_refused_row_fails_alone_and_is_logged_without_its_content(
     assert any(getattr(r, "error", "") == "DataError" for r in logged)
     text = " ".join(f"{r.getMessage()} {r.__dict__}" for r in logged)
     assert "51999888777" not in text and "solo" not in text
+
+
+def crisis_words(text: str) -> object | None:
+    """A detector that, like the real one, expects a string."""
+    return "crisis" if "matar" in text.lower() else None
+
+
+async def test_content_of_the_wrong_type_never_fails_its_batch(db: Engine) -> None:
+    intake = Intake(db, Cipher(SECRET), crisis_words)  # type: ignore[arg-type]
+    odd: list[Any] = [["me", "quiero", "matar"], {"t": 1}, 7, None, b"bytes"]
+    bad = [inbound("777", text=value, mid=f"bad{n}") for n, value in enumerate(odd)]
+    bad.append(inbound("777", text="ok", payload={"p": 1}, mid="badpayload"))  # type: ignore[arg-type]
+    good = [inbound(f"5{n}", f"hola {n}", mid=f"good{n}") for n in range(30)]
+    results = await asyncio.gather(*(intake.submit(m) for m in [*good[:15], *bad, *good[15:]]))
+    assert all(r.inbound_id is not None for r in results)
+    recorded = {row.provider_message_id: row for row in rows(db)}
+    assert all(recorded[m.provider_message_id].text == m.text for m in good)
+    for message in bad:
+        row = recorded[message.provider_message_id]
+        assert row.kind == "unsupported" and row.text is None and row.payload is None

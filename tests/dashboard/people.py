@@ -5,7 +5,11 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime
 
+from sqlmodel import Session, select
+
+from bot.db.models import Participant
 from bot.flows import ConversationService, Inbound
+from bot.runtime import Runtime
 
 _ids = itertools.count(1)
 WHEN = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -42,3 +46,16 @@ def gad7(
 ) -> None:
     assert len(answers) == 7
     say(service, who, "2", *[str(a) for a in answers], channel=channel)
+
+
+def pseudonym_of(runtime: Runtime, chat: str, channel: str = "telegram") -> str:
+    """The (random) pseudonym the service gave the person writing from ``chat``."""
+    cipher = runtime.cipher
+    with Session(runtime.db) as session:
+        person = session.exec(
+            select(Participant).where(
+                Participant.channel == channel,
+                Participant.external_hash == cipher.lookup_hash(channel, chat),
+            )
+        ).one()
+        return person.pseudonym

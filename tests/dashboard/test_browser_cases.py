@@ -20,6 +20,7 @@ from bot.flows import Inbound
 from bot.runtime import Runtime, build_runtime
 from bot.settings import load_settings
 from bot.web.app import create_app
+from tests.dashboard.people import pseudonym_of
 from tests.fakes.server import BackgroundServer
 from tests.fakes.telegram_api import FakeTelegramApi
 
@@ -53,8 +54,7 @@ class Stack:
             )
 
     def pseudonym(self, chat: str) -> str:
-        cipher = self.runtime.cipher
-        return cipher.pseudonym(cipher.lookup_hash("telegram", chat))
+        return pseudonym_of(self.runtime, chat)
 
 
 @pytest.fixture(scope="module")

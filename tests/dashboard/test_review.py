@@ -15,7 +15,7 @@ from bot.dashboard.models import DashboardEvent
 from bot.escalation.review.models import DetectionReview
 from bot.runtime import Runtime
 from tests.dashboard.conftest import sign_in
-from tests.dashboard.people import say, to_menu
+from tests.dashboard.people import pseudonym_of, say, to_menu
 
 CHAT = "5550007777"
 UNSURE = "ya no aguanto más"
@@ -53,8 +53,7 @@ def test_the_page_lists_unlabelled_items_newest_first_without_identifiers(
     pending = _pending_part(page.text)
     assert pending.index(f'id="review-{items[1]}"') < pending.index(f'id="review-{items[0]}"')
     assert "ya no aguanto más" in pending and "no entiendo qué me preguntas" in pending
-    cipher = runtime.cipher
-    assert cipher.pseudonym(cipher.lookup_hash("telegram", CHAT)) in pending
+    assert pseudonym_of(runtime, CHAT) in pending
     assert CHAT not in page.text
     assert 'href="/dashboard/review"' in page.text  # in the navigation
     assert "Riesgo" in pending and "Sin riesgo" in pending

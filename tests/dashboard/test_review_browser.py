@@ -20,6 +20,7 @@ from bot.flows import Inbound
 from bot.runtime import Runtime, build_runtime
 from bot.settings import load_settings
 from bot.web.app import create_app
+from tests.dashboard.people import pseudonym_of
 from tests.dashboard.test_browser import ARGS, CHROMIUM, PASSWORD, SLOW
 from tests.fakes.server import BackgroundServer
 
@@ -63,8 +64,7 @@ def test_a_message_is_labelled_with_one_tap_at_360_px(
     phone.click("button[type=submit]")
     row = phone.locator("#review-pending tbody tr").first
     expect(row).to_contain_text(UNSURE, timeout=SLOW)
-    cipher = runtime.cipher
-    expect(row).to_contain_text(cipher.pseudonym(cipher.lookup_hash("telegram", CHAT)))
+    expect(row).to_contain_text(pseudonym_of(runtime, CHAT))
     # Stacked for a phone: nothing wider than the screen.
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, width

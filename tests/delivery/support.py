@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.crypto import Cipher
+from bot.crypto import Cipher, new_pseudonym
 from bot.db.models import OutboundMessage, Participant
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.ratelimit import ChannelLimits
@@ -53,7 +53,7 @@ def add_person(
             channel=channel,
             external_hash=CIPHER.lookup_hash(channel, external_id),
             external_enc=CIPHER.encrypt(external_id),
-            pseudonym=CIPHER.pseudonym(CIPHER.lookup_hash(channel, external_id)),
+            pseudonym=new_pseudonym(),
             last_inbound_at=last_inbound_at,
             created_at=START - timedelta(days=1),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -27,19 +27,22 @@ class BackgroundServer:
         *,
         startup_timeout: float = 10.0,
         shutdown_timeout: float = 2.0,
+        options: dict[str, Any] | None = None,
     ) -> None:
-        self._config = uvicorn.Config(
-            app,
-            host=HOST,
-            port=0,
-            loop="asyncio",
-            http="h11",
-            ws="none",
-            lifespan="off",
-            access_log=False,
-            log_level="warning",
-            timeout_graceful_shutdown=shutdown_timeout,
-        )
+        """``options``: more ``uvicorn.Config`` arguments (e.g. how ``serve`` runs it)."""
+        settings: dict[str, Any] = {
+            "host": HOST,
+            "port": 0,
+            "loop": "asyncio",
+            "http": "h11",
+            "ws": "none",
+            "lifespan": "off",
+            "access_log": False,
+            "log_level": "warning",
+            "timeout_graceful_shutdown": shutdown_timeout,
+        }
+        settings.update(options or {})
+        self._config = uvicorn.Config(app, **settings)
         self._server = uvicorn.Server(self._config)
         self._thread: threading.Thread | None = None
         self._startup_timeout = startup_timeout

@@ -21,10 +21,20 @@ def client(db: Engine, database_url: str) -> Iterator[TestClient]:
         yield test_client
 
 
-def send(client: TestClient, text: str, mid: str, payload: str | None = None) -> dict:  # type: ignore[type-arg]
+def start(client: TestClient) -> str:
+    """A conversation id issued by the server."""
+    response = client.post("/simulator/api/conversations")
+    assert response.status_code == 200, response.text
+    conversation: str = response.json()["conversation"]
+    return conversation
+
+
+def send(
+    client: TestClient, conversation: str, text: str, mid: str, payload: str | None = None
+) -> dict:  # type: ignore[type-arg]
     response = client.post(
         "/simulator/api/messages",
-        json={"conversation": "web-1", "message_id": mid, "text": text, "payload": payload},
+        json={"conversation": conversation, "message_id": mid, "text": text, "payload": payload},
     )
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
@@ -37,20 +47,22 @@ def test_root_leads_to_the_simulator(client: TestClient) -> None:
 
 
 def test_a_conversation_with_buttons(client: TestClient) -> None:
-    welcome = send(client, "hola", "a1")
+    conversation = start(client)
+    welcome = send(client, conversation, "hola", "a1")
     language = welcome["replies"][-1]
     assert [c["payload"] for c in language["choices"]] == ["lang:es", "lang:en"]
-    consent = send(client, "", "a2", payload="lang:en")
+    consent = send(client, conversation, "", "a2", payload="lang:en")
     assert consent["replies"][-1]["choices"][0]["payload"] == "consent:yes"
-    menu = send(client, "", "a3", payload="consent:yes")
+    menu = send(client, conversation, "", "a3", payload="consent:yes")
     assert "What would you like to do?" in menu["replies"][-1]["text"]
-    first = send(client, "", "a4", payload="menu:depression")
+    first = send(client, conversation, "", "a4", payload="menu:depression")
     assert "Question 1 of 9" in first["replies"][-1]["text"]
 
 
 def test_a_repeated_message_id_is_a_duplicate(client: TestClient) -> None:
-    assert not send(client, "hola", "b1")["duplicate"]
-    again = send(client, "hola", "b1")
+    conversation = start(client)
+    assert not send(client, conversation, "hola", "b1")["duplicate"]
+    again = send(client, conversation, "hola", "b1")
     assert again == {"duplicate": True, "replies": []}
 
 
@@ -64,6 +76,8 @@ def test_a_repeated_message_id_is_a_duplicate(client: TestClient) -> None:
     ],
 )
 def test_bad_requests_get_a_clear_error(client: TestClient, body: dict) -> None:  # type: ignore[type-arg]
+    if body.get("conversation") == "ok":
+        body = {**body, "conversation": start(client)}
     response = client.post("/simulator/api/messages", json=body)
     assert response.status_code == 422
     assert response.json()["detail"]
@@ -74,6 +88,35 @@ def test_not_json_is_refused(client: TestClient) -> None:
         "/simulator/api/messages", content=b"{oops", headers={"content-type": "application/json"}
     )
     assert response.status_code == 422
+
+
+def test_conversation_ids_are_issued_by_the_server_and_unguessable(client: TestClient) -> None:
+    first, second = start(client), start(client)
+    assert first != second and len(first) == 64
+    made_up = {"conversation": "web-1", "message_id": "m1", "text": "me quiero matar"}
+    refused = client.post("/simulator/api/messages", json=made_up)
+    assert refused.status_code == 404
+    assert "POST /simulator/api/conversations" in refused.json()["detail"]
+    forged = first[:32] + ("0" if first[32] != "0" else "1") + first[33:]
+    refused = client.post("/simulator/api/messages", json={**made_up, "conversation": forged})
+    assert refused.status_code == 404
+    assert not send(client, second, "hola", "m2")["duplicate"]
+
+
+def test_the_simulator_is_rate_limited(db: Engine, database_url: str) -> None:
+    settings = load_settings(
+        database_url=database_url, run_workers_in_server=False, simulator_rate_limit=3
+    )
+    runtime = build_runtime(settings, db=db)
+    with TestClient(create_app(settings, runtime=runtime)) as client:
+        conversation = start(client)
+        for n in range(2):
+            send(client, conversation, "hola", f"r{n}")
+        limited = client.post(
+            "/simulator/api/messages",
+            json={"conversation": conversation, "message_id": "r9", "text": "hola"},
+        )
+        assert limited.status_code == 429 and limited.headers["retry-after"] == "60"
 
 
 def test_health_and_readiness(client: TestClient) -> None:

@@ -6,7 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 from bot.db import registry  # noqa: F401  (registers every table)
-from bot.db.engine import make_engine
+from bot.db.engine import Timeouts, make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -28,7 +28,9 @@ def run_migrations_online() -> None:
     if connectable is not None:
         _run(connectable)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    # No statement limit: a migration may rewrite a large table.
+    url = config.get_main_option("sqlalchemy.url") or ""
+    engine = make_engine(url, timeouts=Timeouts(statement=None))
     with engine.connect() as connection:
         _run(connection)
     engine.dispose()

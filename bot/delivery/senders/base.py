@@ -14,6 +14,10 @@ from bot.flows.types import Choice
 
 P = TypeVar("P")
 
+#: Longest a platform call may take (connect, send, read) before it counts as failed and is
+#: retried later: a hung call never holds an alert or a crisis reply for longer.
+SEND_TIMEOUT = 4.0
+
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:

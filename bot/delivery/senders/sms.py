@@ -10,7 +10,7 @@ from twilio.base import values
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from bot.delivery.ratelimit import ChannelLimits
-from bot.delivery.senders.base import Failure, Outgoing, Sender, SendError
+from bot.delivery.senders.base import SEND_TIMEOUT, Failure, Outgoing, Sender, SendError
 from bot.delivery.senders.whatsapp import classify
 from bot.delivery.text import split_text
 from bot.delivery.twilio_http import TwilioTransportError, make_async_twilio_client
@@ -33,7 +33,7 @@ class SmsSender(Sender[str]):
         base_url: str | None,
         *,
         status_callback: str | None = None,
-        timeout: float = 10.0,
+        timeout: float = SEND_TIMEOUT,
     ) -> None:
         self.client = make_async_twilio_client(account_sid, auth_token, base_url, timeout=timeout)
         self.from_ = from_

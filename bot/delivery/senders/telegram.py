@@ -29,7 +29,7 @@ from telegram.request import HTTPXRequest
 
 from bot.delivery.outbox import CALLBACK_ANSWER
 from bot.delivery.ratelimit import TELEGRAM_LIMITS
-from bot.delivery.senders.base import Failure, Outgoing, Sender, SendError
+from bot.delivery.senders.base import SEND_TIMEOUT, Failure, Outgoing, Sender, SendError
 from bot.delivery.text import split_text
 from bot.flows.render import as_text
 from bot.flows.types import Choice, Reply
@@ -85,12 +85,12 @@ class TelegramSender(Sender[TelegramPart]):
     channel = CHANNEL
     limits = TELEGRAM_LIMITS
 
-    def __init__(self, token: str, base_url: str, *, timeout: float = 10.0) -> None:
+    def __init__(self, token: str, base_url: str, *, timeout: float = SEND_TIMEOUT) -> None:
         self._request = HTTPXRequest(
             connection_pool_size=64,
             read_timeout=timeout,
             write_timeout=timeout,
-            connect_timeout=5.0,
+            connect_timeout=min(timeout, 3.0),
             pool_timeout=timeout,
         )
         self._updates_request = HTTPXRequest(connection_pool_size=1)

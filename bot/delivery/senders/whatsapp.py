@@ -19,7 +19,7 @@ from typing import Any
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from bot.delivery.ratelimit import WHATSAPP_LIMITS
-from bot.delivery.senders.base import Failure, Outgoing, Sender, SendError
+from bot.delivery.senders.base import SEND_TIMEOUT, Failure, Outgoing, Sender, SendError
 from bot.delivery.text import split_text, units
 from bot.delivery.twilio_errors import failure_for_code
 from bot.delivery.twilio_http import TwilioTransportError, make_async_twilio_client
@@ -106,7 +106,7 @@ class WhatsAppSender(Sender[WhatsAppPart]):
         templates: Mapping[str, str] | None = None,
         quick_replies: Mapping[str, str] | None = None,
         status_callback: str | None = None,
-        timeout: float = 10.0,
+        timeout: float = SEND_TIMEOUT,
     ) -> None:
         self.client = make_async_twilio_client(account_sid, auth_token, base_url, timeout=timeout)
         self.status_callback = status_callback

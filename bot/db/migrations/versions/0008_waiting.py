@@ -1,7 +1,7 @@
 """Waiting for a human: durable check-in timers and the person's safety plan
 
 Revision ID: 0008
-Revises: 0011
+Revises: 0010
 Create Date: 2026-12-04 10:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import bot.db.models
 
 revision: str = "0008"
-down_revision: str | None = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
