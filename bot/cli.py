@@ -213,6 +213,9 @@ def _validate_config(settings: Settings, _args: argparse.Namespace) -> int:
         f"languages {', '.join(sorted(content.catalogs))}"
     )
     print(oncall.summary)
+    print("\nPriority table (config/priorities.yaml), most urgent first:")
+    for line in content.priorities.describe():
+        print(f"  {line}")
     return 0
 
 

@@ -16,6 +16,7 @@ from bot.escalation.hooks import EscalationHooks
 from bot.flows import ConversationService
 from bot.flows import Engine as FlowEngine
 from bot.settings import Settings
+from bot.waiting.timing import expected_minutes
 
 
 @dataclass
@@ -35,13 +36,15 @@ def build_runtime(settings: Settings, db: Engine | None = None) -> Runtime:
     content = load_content(settings.config_dir)
     engine = db or make_engine(settings.database_url, timeouts=timeouts_of(settings))
     cipher = cipher_for(settings.secret_key.get_secret_value())
+    escalation = build_escalation(settings, engine, cipher)
+    escalation.content = content
     flow = FlowEngine(
         content,
         inactivity_expiry=timedelta(hours=settings.inactivity_expiry_hours),
         detect_crisis=crisis_detector(settings.config_dir / "crisis"),
+        expect_minutes=expected_minutes(escalation),
         detect_concern=concern_detector(settings.config_dir / "crisis"),
     )
-    escalation = build_escalation(settings, engine, cipher)
     install(escalation)  # the process default for callers holding only the engine (dashboard)
     conversations = ConversationService(
         engine,

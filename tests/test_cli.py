@@ -30,6 +30,14 @@ def test_validate_config_passes_and_warns_about_unvalidated_translations(
     assert "warning:" in result.stdout and "not the validated published text" in result.stdout
 
 
+def test_validate_config_prints_the_priority_table(env: dict[str, str]) -> None:
+    result = run_bot("validate-config", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Priority table (config/priorities.yaml)" in result.stdout
+    assert "asq.acute" in result.stdout and "text.suicidal_intent" in result.stdout
+    assert "reason: " in result.stdout and "source: " in result.stdout
+
+
 def test_validate_config_names_the_file_field_and_reason(
     env: dict[str, str], tmp_path: Path
 ) -> None:

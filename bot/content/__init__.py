@@ -9,11 +9,20 @@ from pydantic import ValidationError
 
 from bot.content.flows import FlowConfig, load_flow_config
 from bot.content.messages import Catalog, load_catalogs
+from bot.content.priorities import PriorityTable, load_priorities
 from bot.content.resources import Resources, load_resources
 from bot.instruments.loader import InstrumentError, load_instruments, validation_warnings
 from bot.instruments.schema import Instrument
 
-__all__ = ["Catalog", "Content", "ContentError", "FlowConfig", "Resources", "load_content"]
+__all__ = [
+    "Catalog",
+    "Content",
+    "ContentError",
+    "FlowConfig",
+    "PriorityTable",
+    "Resources",
+    "load_content",
+]
 
 
 class ContentError(ValueError):
@@ -26,6 +35,7 @@ class Content:
     catalogs: dict[str, Catalog]
     resources: Resources
     flows: FlowConfig
+    priorities: PriorityTable
     warnings: tuple[str, ...]
 
     def catalog(self, lang: str) -> Catalog:
@@ -65,10 +75,20 @@ def load_content(config_dir: Path) -> Content:
     acuity = instruments[flows.acuity_instrument]
     if flows.acuity_item not in {item.id for item in acuity.items}:
         raise ContentError(f"flows.yaml: acuity_item: {flows.acuity_item!r} not in {acuity.id}")
+    priorities_path = config_dir / "priorities.yaml"
+    try:
+        priorities = load_priorities(priorities_path)
+    except ValidationError as exc:
+        raise ContentError(_describe(priorities_path, exc)) from None
+    try:
+        priorities.check(instruments)
+    except ValueError as exc:
+        raise ContentError(f"priorities.yaml: {exc}") from None
     return Content(
         instruments=instruments,
         catalogs=catalogs,
         resources=resources,
         flows=flows,
+        priorities=priorities,
         warnings=tuple(validation_warnings(instruments)),
     )

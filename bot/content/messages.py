@@ -34,6 +34,12 @@ class Keywords(_Strict):
     decline: list[str] = Field(min_length=1)
     #: Replies that start like a "no" but are not one ("no entiendo"): asked again.
     unclear: list[str] = Field(min_length=1)
+    #: Words that ask when a psychologist will write (matched inside the message).
+    when: list[str] = Field(default_factory=list)
+    #: After STOP only these start again (the word the stop message names).
+    restart: list[str] = Field(default_factory=list)
+    #: Asks for all the helplines.
+    lines: list[str] = Field(default_factory=list)
 
 
 class Choices(_Strict):
@@ -54,6 +60,7 @@ class MenuOptions(_Strict):
     depression: str
     anxiety: str
     full: str
+    cssrs: str
     talk: str
     resources: str
     delete: str
@@ -83,6 +90,8 @@ REQUIRED_TEXT = (
     "menu",
     "instrument_intro",
     "question",
+    "question_extra",
+    "back_changing",
     "invalid_answer",
     "invalid_choice",
     "stale_button",
@@ -116,6 +125,27 @@ REQUIRED_TEXT = (
     "unsupported",
     "unknown_command",
     "too_long",
+    "waiting_started",
+    "waiting_prompt",
+    "waiting_choice_plan",
+    "waiting_choice_lines",
+    "waiting_reply",
+    "waiting_when",
+    "waiting_when_late",
+    "waiting_no_questionnaire",
+    "waiting_lines",
+    "waiting_checkin",
+    "waiting_no_ack",
+    "waiting_over",
+    "plan_intro",
+    "plan_step_1",
+    "plan_step_2",
+    "plan_step_3",
+    "plan_step_4",
+    "plan_step_5",
+    "plan_step_6",
+    "plan_done",
+    "plan_skipped",
     "check_question",
     "check_question_other",
     "check_again",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,11 +25,19 @@ class Resources(BaseModel):
     crisis_lines: list[CrisisLine] = Field(min_length=1)
     resources: list[Text] = Field(default_factory=list)
 
-    def crisis_lines_text(self, lang: str) -> str:
+    #: How many lines a crisis reply shows first (the file lists the most important first:
+    #: Línea 113 opción 5 and SAMU 106); the rest come on request (LÍNEAS).
+    FIRST: ClassVar[int] = 2
+
+    def crisis_lines_text(self, lang: str, limit: int | None = None) -> str:
         return "\n".join(
             f"📞 {line.number} – {line.name.get(lang)} ({line.detail.get(lang)})"
-            for line in self.crisis_lines
+            for line in self.crisis_lines[:limit]
         )
+
+    def first_lines_text(self, lang: str) -> str:
+        """The two numbers that matter first, for crisis replies on a small screen."""
+        return self.crisis_lines_text(lang, self.FIRST)
 
     def resources_text(self, lang: str) -> str:
         return "\n".join(f"• {item.get(lang)}" for item in self.resources)

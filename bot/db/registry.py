@@ -9,3 +9,4 @@ from bot.db import models  # noqa: F401
 from bot.escalation import models as escalation_models  # noqa: F401
 from bot.escalation.review import models as review_models  # noqa: F401
 from bot.oncall import models as oncall_models  # noqa: F401
+from bot.waiting import models as waiting_models  # noqa: F401

@@ -45,7 +45,7 @@ def outcome_in_phq9(engine: Engine, text: str, language: str) -> str:
     """``crisis``, ``ask`` or ``none`` for ``text`` typed mid-PHQ-9 by a new person."""
     conv = ConvState()
     now = _START
-    opening = ("hola", "1", "1" if language != "en" else "2", "1", "1")
+    opening = ("hola", "1" if language != "en" else "2", "1", "1", "1")  # language, consent
     for said in opening:
         now += timedelta(seconds=20)
         _say(engine, conv, said, now)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
+from bot.content.priorities import PriorityTable, load_priorities
 from bot.escalation.detection import Assessment, Detector, Outcome, load_detector
 from bot.flows.concern import Concern, ConcernDetector
 from bot.flows.machine import CrisisDetector, CrisisMatch
@@ -49,11 +50,17 @@ def _assessor(detector: Detector) -> Assess:
     return assess
 
 
+def priority_table(directory: Path) -> PriorityTable:
+    """The one priority table, ``config/priorities.yaml`` beside the detector's folder."""
+    return load_priorities(directory.resolve().parent / "priorities.yaml")
+
+
 def crisis_detector(directory: Path) -> CrisisDetector:
     assess = _assessor(cached_detector(directory))
+    table = priority_table(directory)
 
     def detect_crisis(text: str) -> CrisisMatch | None:
-        return crisis_match(assess(text), text)
+        return crisis_match(assess(text), text, table)
 
     return detect_crisis
 
@@ -72,36 +79,24 @@ def concern_detector(directory: Path) -> ConcernDetector:
     return detect_concern
 
 
-def crisis_match(found: Assessment, text: str) -> CrisisMatch | None:
+def crisis_match(found: Assessment, text: str, table: PriorityTable) -> CrisisMatch | None:
     """A certain crisis as the engine records it; None for anything less."""
     if found.outcome is not Outcome.CRISIS:
         return None
     return CrisisMatch(
         category=found.category,
-        priority=priority_of(found),
+        priority=priority_of(found, table),
         pattern_id=found.rule.removeprefix("lexicon:"),
         matched=found.matched or text[:200],
     )
 
 
-#: Priority by kind of message when no curated phrase says otherwise (the same mapping as
-#: the lexicon's categories, ``config/crisis/es.yaml``; pending clinical sign-off). A
-#: third-person report of an act in progress is an emergency; one of talk, high.
-CATEGORY_PRIORITY: dict[str, Priority] = {
-    "suicidal_intent": Priority.IMMINENT,
-    "method_seeking": Priority.IMMINENT,
-    "third_party_emergency": Priority.IMMINENT,
-    "suicidal_ideation": Priority.HIGH,
-    "farewell": Priority.HIGH,
-    "past_attempt": Priority.HIGH,
-    "self_harm": Priority.HIGH,
-    "third_party": Priority.HIGH,
-}
-
-
-def priority_of(found: Assessment) -> str:
-    """The more urgent of the kind's priority and the curated phrase's, if one matched."""
-    candidates = [CATEGORY_PRIORITY.get(found.category, Priority.HIGH)]
+def priority_of(found: Assessment, table: PriorityTable) -> str:
+    """The more urgent of the category's row in the one priority table
+    (``config/priorities.yaml``) and the curated phrase's priority, if one matched. A
+    category the table does not list is "high": never lower (the loader checks that every
+    detector category has a row)."""
+    candidates = [Priority(table.priority_of(found.category, default="high"))]
     if found.lexicon_priority is not None:
         candidates.append(Priority(found.lexicon_priority))
     return max(candidates, key=lambda p: p.rank).value

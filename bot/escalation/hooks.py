@@ -45,6 +45,25 @@ _IN_CONVERSATION = (
 )
 
 
+_SIGNALS = RiskSignal.__table__  # type: ignore[attr-defined]
+_OPEN_CASE = (
+    sa_select(_CASES.c.id)
+    .where(
+        _CASES.c.participant_id == bindparam("b_participant"),
+        _CASES.c.status != "resolved",
+    )
+    .limit(1)
+)
+_PENDING_SIGNAL = (
+    sa_select(_SIGNALS.c.id)
+    .where(
+        _SIGNALS.c.participant_id == bindparam("b_participant"),
+        _SIGNALS.c.processed_at.is_(None),
+    )
+    .limit(1)
+)
+
+
 class EscalationHooks:
     def __init__(self, esc: Escalation) -> None:
         self.esc = esc
@@ -136,6 +155,42 @@ class EscalationHooks:
             outbound=outbound[0] if outbound else None,
         )
         return outbound
+
+    # --- waiting for a human --------------------------------------------------------------
+
+    def waiting_over(self, conn: Connection, participant_id: int) -> bool:
+        """No open case and no signal still to become one: a psychologist resolved it."""
+        if conn.execute(_OPEN_CASE, {"b_participant": participant_id}).first() is not None:
+            return False
+        return conn.execute(_PENDING_SIGNAL, {"b_participant": participant_id}).first() is None
+
+    def note_waiting(
+        self, session: Session, participant_id: int, inbound_id: int, kind: str, now: datetime
+    ) -> None:
+        case = session.exec(
+            select(Case).where(Case.participant_id == participant_id, Case.status != "resolved")
+        ).first()
+        if case is None or case.id is None:
+            return  # the signal is not a case yet: the message is in the person's transcript
+        if kind == "safety_plan":
+            notify.event(session, case.id, "safety_plan", now, "person")
+            return
+        notify.event(
+            session, case.id, "message_from_person", now, "person", inbound=inbound_id, media=kind
+        )
+        if kind != "text":
+            self._media_note(session, case, now)
+
+    def _media_note(self, session: Session, case: Case, now: datetime) -> None:
+        roster = self.esc.roster
+        owner_id = case.conversation_with or case.acknowledged_by
+        owner = roster.get(owner_id) if roster is not None and owner_id else None
+        contacts = notify.usable_contacts(self.esc, owner) if owner is not None else []
+        if owner is None or not contacts or case.id is None:
+            return  # nobody has it yet: the chain's alerts go on, the case log shows it
+        body = self.esc.texts.get(owner.language).render("media_from_person", case=case.id)
+        channel, contact = contacts[0]
+        notify.staff_message(session, self.esc, channel, contact, body, now, purpose=notify.RELAY)
 
     # --- deletion ----------------------------------------------------------------------------
 

@@ -50,6 +50,8 @@ EVENT_KINDS: tuple[str, ...] = (
     "person_deleted_data",
     "overdue_step",
     "refused",
+    "safety_plan",
+    "waiting_message",
     "chain_ended",
     "note_added",
     "transferred",

@@ -39,6 +39,7 @@ REQUIRED_TEXT: tuple[str, ...] = (
     "cases_header",
     "case_line",
     "relay",
+    "media_from_person",
     "to_person",
     "oncall_usage",
     "oncall_added",

@@ -53,16 +53,22 @@ THIRD_PARTY = frozenset({"third_party", "third_party_emergency"})
 SILENCE_RULE = "text.check_unanswered"
 CHECK_YES_RULE = "check_yes"
 #: Priority of a "yes" (or its equivalents) to the check question: a disclosed wish to die
-#: without a stated plan or time, as free text saying so (``bot.escalation.crisis``).
+#: without a stated plan or time, as free text saying so. The one priority table
+#: (``config/priorities.yaml``, row ``check_yes``) decides; this is its fallback.
 CHECK_PRIORITY = "high"
 #: States where an unsure message is not questioned: before consent (the welcome already
 #: gives the crisis lines), after STOP, and while another safety question is open.
 NOT_ASKED_IN = frozenset(
     {
         State.NEW,
+        State.LANGUAGE,  # before consent now (the language is chosen first)
         State.CONSENT,
         State.REFUSED,
         State.STOPPED,
+        # Already waiting for a psychologist (a case is open): certain crisis words still
+        # raise a signal; an unsure one is read by the psychologist on the case.
+        State.WAITING,
+        State.SAFETY_PLAN,
         State.ACUITY,
         State.CHECK,
         State.CONFIRM_DELETE,
@@ -102,7 +108,7 @@ def ask(content: Content, conv: ConvState, concern: Concern, message: str) -> St
         RaiseSignal(
             source="free_text",
             rule_id=SILENCE_RULE,
-            priority=CHECK_PRIORITY,
+            priority=content.priorities.priority_of(CHECK_YES_RULE, CHECK_PRIORITY),
             reason=f"{concern.category} (check question unanswered)",
             detail={"message": message[:1000], "score": round(concern.score, 3)},
             hold_for=silence,

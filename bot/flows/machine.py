@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.content import Content
-from bot.flows import concern, prompts, screening
+from bot.flows import concern, prompts, safety_plan, screening, waiting
 from bot.flows.concern import Concern, ConcernDetector
 from bot.flows.matching import command_of, is_free_text, is_keyword, match_choice
 from bot.flows.state import ConvState, State, Step
@@ -56,8 +56,10 @@ class Engine:
         inactivity_expiry: timedelta = timedelta(hours=24),
         detect_crisis: CrisisDetector = _no_detector,
         detect_concern: ConcernDetector = concern.no_concern,
+        expect_minutes: waiting.ExpectMinutes = waiting.default_expect_minutes,
     ) -> None:
         self.content = content
+        self.expect_minutes = expect_minutes
         self.inactivity_expiry = inactivity_expiry
         self.resume_after = timedelta(minutes=content.flows.resume_prompt_after_minutes)
         self.detect_crisis = detect_crisis
@@ -66,6 +68,7 @@ class Engine:
     # --- entry point ------------------------------------------------------------------------
 
     def step(self, conv: ConvState, msg: Inbound, now: datetime) -> Step:
+        ended = conv.context.pop(WAITING_ENDED, False)
         text = msg.text if msg.kind == "text" and len(msg.text) <= MAX_ANSWER_LENGTH else ""
         crisis = self.detect_crisis(msg.text) if msg.kind == "text" and msg.text else None
         if crisis is not None:
@@ -78,8 +81,23 @@ class Engine:
                 step = concern.ask(self.content, conv, found, text)
             else:
                 step = self._route(conv, msg, now, found)
+        start = conv.context.pop(screening.START_WAITING, None)
+        if start is not None:
+            minutes = self.expect_minutes(start, now)
+            waiting.enter(self.content, conv, step, start, now, minutes)
+        if ended:
+            over = self.content.catalog(conv.language).render("waiting_over")
+            step.replies.insert(0, Reply(text=over))
         conv.last_activity_at = now
         return step
+
+    def end_waiting(self, conv: ConvState) -> None:
+        """A psychologist resolved the case: the person is no longer waiting (told at their
+        next message)."""
+        if conv.state in waiting.WAITING_STATES:
+            conv.state = State.MENU
+            conv.context.pop(waiting.KEY, None)
+            conv.context[WAITING_ENDED] = True
 
     def step_paused(self, conv: ConvState, msg: Inbound, now: datetime) -> Step:
         """A psychologist is talking with this person (escalation case in conversation): the
@@ -89,7 +107,7 @@ class Engine:
         step = Step()
         if crisis is not None:
             step.effects.append(_crisis_signal(crisis, msg, answer_to_check=False))
-            crisis_lines = self.content.resources.crisis_lines_text(conv.language)
+            crisis_lines = self.content.resources.first_lines_text(conv.language)
             catalog = self.content.catalog(conv.language)
             step.say(
                 catalog.render("crisis_detected", crisis_lines=crisis_lines), purpose=CRISIS_REPLY
@@ -109,11 +127,16 @@ class Engine:
         if conv.state in (State.NEW, State.REFUSED):
             return self._welcome(conv)
         if msg.kind != "text":
-            return self._reprompt(conv, catalog.render("unsupported"))
+            # A voice note or a photo may carry a crisis we cannot read: kind words and the
+            # crisis lines, every time (issue 11, item 6).
+            lines = self.content.resources.first_lines_text(conv.language)
+            return self._reprompt(conv, catalog.render("unsupported", crisis_lines=lines))
         if conv.opted_out or conv.state is State.STOPPED:
             return self._stopped(conv, text, command)
         if len(text) > MAX_ANSWER_LENGTH:
             return self._reprompt(conv, catalog.render("too_long"))
+        if conv.state in waiting.WAITING_STATES:
+            return self._waiting(conv, text, command, msg.payload, now)
 
         expired = self._expire_if_idle(conv, now)
         if expired is not None:
@@ -141,11 +164,18 @@ class Engine:
 
         if said(kw.stop, other.stop, "stop"):
             return self._stop(conv)
-        if conv.state is State.CONSENT:
-            # Before consent only STOP and HELP; everything else answers the consent question.
+        if conv.state in (State.LANGUAGE, State.CONSENT):
+            # Before consent only STOP and HELP; everything else answers the question.
             if said(kw.help, other.help, "help"):
                 return self._reprompt(conv, self.content.catalog(conv.language).render("help"))
             return None
+        if said(kw.lines, other.lines, "lines"):
+            text = self.content.catalog(conv.language).render(
+                "resources",
+                crisis_lines=self.content.resources.crisis_lines_text(conv.language),
+                resources=self.content.resources.resources_text(conv.language),
+            )
+            return self._reprompt(conv, text)
         if said(kw.delete, other.delete, "delete"):
             conv.context["before_delete"] = conv.state.value
             conv.state = State.CONFIRM_DELETE
@@ -156,10 +186,11 @@ class Engine:
             conv.clear_questionnaire()
             conv.state = State.MENU
             return self._reprompt(conv)
-        if command in ("phq9", "gad7", "screen"):
+        if command in ("phq9", "gad7", "cssrs", "screen"):
             plan = {
                 "phq9": [self.content.flows.depression_check],
                 "gad7": [self.content.flows.anxiety_check],
+                "cssrs": [self.content.flows.safety_check],
                 "screen": screening.full_check_plan(self.content),
             }[command]
             return screening.start_plan(self.content, conv, plan, now)
@@ -178,6 +209,24 @@ class Engine:
                 conv, self.content.catalog(conv.language).render("unknown_command")
             )
         return None
+
+    def _waiting(
+        self, conv: ConvState, text: str, command: str | None, payload: str | None, now: datetime
+    ) -> Step:
+        """While waiting for a psychologist only STOP, DELETE and HELP work as usual."""
+        if payload is None:
+            kw = self.content.catalog(conv.language).keywords
+            other = self.content.catalog("en" if conv.language == "es" else "es").keywords
+            if command == "stop" or is_keyword(text, [*kw.stop, *other.stop]):
+                return self._stop(conv)
+            if command == "delete" or is_keyword(text, [*kw.delete, *other.delete]):
+                conv.context["before_delete"] = State.WAITING.value
+                conv.state = State.CONFIRM_DELETE
+                return self._reprompt(conv)
+            if command == "help" or is_keyword(text, [*kw.help, *other.help]):
+                help_text = self.content.catalog(conv.language).render("help")
+                return self._reprompt(conv, help_text)
+        return waiting.route(self.content, conv, text, payload, command, now)
 
     def _in_state(
         self,
@@ -210,6 +259,11 @@ class Engine:
     def _choose(self, conv: ConvState, kind: str, value: str, now: datetime) -> Step:
         """Act on a recognised choice. ``kind`` is the payload without its last part."""
         catalog = self.content.catalog(conv.language)
+        if conv.state is State.LANGUAGE:
+            # The language comes first, so that consent is asked in the person's language.
+            conv.language = value
+            conv.state = State.CONSENT
+            return self._reprompt(conv)
         if conv.state is State.CONSENT:
             given = value == "yes"
             if not given:
@@ -219,14 +273,10 @@ class Engine:
                 )
                 step.say(catalog.render("consent_refused"))
                 return step
-            conv.state = State.LANGUAGE
+            conv.state = State.MENU
             step = self._reprompt(conv)
             step.effects.insert(0, RecordConsent(True, catalog.consent_version))
             return step
-        if conv.state is State.LANGUAGE:
-            conv.language = value
-            conv.state = State.MENU
-            return self._reprompt(conv)
         if conv.state is State.MENU:
             return self._menu(conv, value, now)
         if conv.state is State.QUESTION:
@@ -243,7 +293,7 @@ class Engine:
         if conv.state is State.CONFIRM_DELETE:
             return self._delete(conv, confirmed=value == "yes")
         if conv.state is State.ACUITY:
-            return self._acuity_answer(conv, value)
+            return self._acuity_answer(conv, value, now)
         raise AssertionError(f"no choices in state {conv.state}")  # pragma: no cover
 
     # --- states ------------------------------------------------------------------------------
@@ -251,9 +301,9 @@ class Engine:
     def _welcome(self, conv: ConvState) -> Step:
         catalog = self.content.catalog(conv.language)
         step = Step()
-        crisis = self.content.resources.crisis_lines_text(conv.language)
+        crisis = self.content.resources.first_lines_text(conv.language)
         step.say(catalog.render("welcome", crisis_lines=crisis))
-        conv.state = State.CONSENT
+        conv.state = State.LANGUAGE
         step.replies.append(prompts.prompt(self.content, conv))
         return step
 
@@ -268,9 +318,11 @@ class Engine:
             return screening.start_plan(
                 self.content, conv, screening.full_check_plan(self.content), now
             )
+        if action == "cssrs":
+            return screening.start_plan(self.content, conv, [flows.safety_check], now)
         if action == "talk":
             step = self._reprompt(conv, catalog.render("talk_requested"))
-            step.effects.append(_talk_request("menu"))
+            step.effects.append(_talk_request(self.content, "menu"))
             return step
         if action == "resources":
             text = catalog.render(
@@ -291,7 +343,7 @@ class Engine:
         if not accepted:
             return self._reprompt(conv, catalog.render("referral_declined"))
         step = self._reprompt(conv, catalog.render("referral_accepted"))
-        step.effects.append(_talk_request("referral_offer"))
+        step.effects.append(_talk_request(self.content, "referral_offer"))
         return step
 
     def _delete(self, conv: ConvState, *, confirmed: bool) -> Step:
@@ -318,7 +370,7 @@ class Engine:
     def _stopped(self, conv: ConvState, text: str, command: str | None) -> Step:
         kw = self.content.catalog(conv.language).keywords
         other = self.content.catalog("en" if conv.language == "es" else "es").keywords
-        if command == "start" or is_keyword(text, [*kw.start, *other.start]):
+        if command == "start" or is_keyword(text, [*kw.restart, *other.restart]):
             conv.opted_out = False
             conv.state = State.MENU
             step = self._reprompt(conv, self.content.catalog(conv.language).render("restarted"))
@@ -346,31 +398,48 @@ class Engine:
             conv.state = previous
             step.effects.append(withdraw)
         step.effects.append(_crisis_signal(crisis, msg, answer_to_check))
-        crisis_lines = self.content.resources.crisis_lines_text(conv.language)
+        crisis_lines = self.content.resources.first_lines_text(conv.language)
         reply = CRISIS_REPLIES.get(crisis.category, "crisis_detected")
         step.say(catalog.render(reply, crisis_lines=crisis_lines), purpose=CRISIS_REPLY)
+        if conv.state is State.SAFETY_PLAN:
+            # Words about means are expected in the plan ("mi hermano guarda las pastillas"):
+            # the signal still goes to the case, the lines are given, and the answer is kept.
+            plan_step = safety_plan.answer(self.content, conv, msg.text, msg.payload)
+            step.replies.extend(plan_step.replies)
+            step.effects.extend(plan_step.effects)
+            return step
+        if conv.state in waiting.WAITING_STATES:
+            # Already waiting for a psychologist: the lines, the signal joins the case, and
+            # the person stays with us.
+            step.replies.append(prompts.prompt(self.content, conv))
+            return step
         if crisis.category in concern.THIRD_PARTY:
             if conv.state is State.QUESTION and conv.instrument_id:
                 conv.state = State.RESUME  # their next message is offered the questions back
             return step
         if conv.state is not State.ACUITY:
             conv.context["after_acuity"] = conv.state.value
-        if conv.state in (State.NEW, State.REFUSED, State.CONSENT, State.STOPPED):
+        if conv.state in (State.NEW, State.REFUSED, State.LANGUAGE, State.CONSENT, State.STOPPED):
             # Not (yet) in a conversation with us: the lines and the alert, no questions.
             return step
+        conv.context[screening.WAITING_PRIORITY] = _most_urgent(
+            conv.context.get(screening.WAITING_PRIORITY), crisis.priority
+        )
         conv.state = State.ACUITY
         step.replies.append(prompts.prompt(self.content, conv))
         return step
 
-    def _acuity_answer(self, conv: ConvState, value: str) -> Step:
+    def _acuity_answer(self, conv: ConvState, value: str, now: datetime) -> Step:
         catalog = self.content.catalog(conv.language)
         step = Step()
+        priority = conv.context.pop(screening.WAITING_PRIORITY, None) or "high"
         if value in ("yes", "decline"):
+            priority = "imminent"
             step.effects.append(
                 RaiseSignal(
                     source="free_text",
                     rule_id="text.acuity_yes",
-                    priority="imminent",
+                    priority=self.content.priorities.priority_of("acuity_yes", "imminent"),
                     reason="acuity question answered yes after crisis words",
                     detail={"answer": value},
                 )
@@ -378,15 +447,9 @@ class Engine:
             step.say(catalog.render("acuity_followup_yes"))
         else:
             step.say(catalog.render("acuity_followup_no"))
-        previous = State(conv.context.pop("after_acuity", State.MENU.value))
-        if previous is State.QUESTION and conv.instrument_id:
-            conv.state = State.RESUME
-            step.say(catalog.render("resume_after_crisis"))
-        elif previous in (State.LANGUAGE, State.MENU, State.REFERRAL, State.RESUME):
-            conv.state = previous
-        else:
-            conv.state = State.MENU
-        step.replies.append(prompts.prompt(self.content, conv))
+        # No questionnaire and no "welcome back": the person waits for a human, with us.
+        minutes = self.expect_minutes(priority, now)
+        waiting.enter(self.content, conv, step, priority, now, minutes)
         return step
 
     # --- the check question (the detector is unsure: bot.flows.concern) ----------------------
@@ -439,7 +502,9 @@ class Engine:
         # "sí", declined, ambivalent, worrying, or unclear twice: as crisis words would be.
         match = CrisisMatch(
             category="third_party" if about == "other" else concern.CHECK_YES_RULE,
-            priority=concern.CHECK_PRIORITY,
+            priority=self.content.priorities.priority_of(
+                concern.CHECK_YES_RULE, concern.CHECK_PRIORITY
+            ),
             pattern_id=concern.CHECK_YES_RULE,
             matched=message or text[:200],
         )
@@ -470,6 +535,16 @@ class Engine:
         return self._reprompt(conv, self.content.catalog(conv.language).render("expired"))
 
 
+WAITING_ENDED = "waiting_ended"
+
+
+def _most_urgent(a: str | None, b: str) -> str:
+    order = ("imminent", "high", "moderate", "routine")
+    if a is None or a not in order:
+        return b
+    return a if order.index(a) <= order.index(b) else b
+
+
 #: Replies for kinds of message where the first-person crisis reply would be wrong.
 CRISIS_REPLIES = {
     "third_party": "crisis_third_party",
@@ -493,11 +568,11 @@ def _crisis_signal(crisis: CrisisMatch, msg: Inbound, answer_to_check: bool) -> 
     )
 
 
-def _talk_request(origin: str) -> RaiseSignal:
+def _talk_request(content: Content, origin: str) -> RaiseSignal:
     return RaiseSignal(
         source="request",
         rule_id="request.talk_to_psychologist",
-        priority="routine",
+        priority=content.priorities.priority_of("talk_to_psychologist", "routine"),
         reason="asked to talk to a psychologist",
         detail={"origin": origin},
     )

@@ -61,7 +61,11 @@ def match_choice(
     alias (e.g. "sí" for the "yes" option). None when nothing matches unambiguously."""
     number = number_of(text)
     if number is not None:
-        return next((c for c in choices if c.key == number), None)
+        found = next((c for c in choices if c.key == number), None)
+        if found is not None or not aliases:
+            return found
+        # An old number kept as an alias (e.g. "0" for No where no option is 0).
+        return next((c for c in choices if number in aliases.get(c.payload, ())), None)
     norm = normalize(text)
     if not norm:
         return None

@@ -6,9 +6,17 @@ from bot.content import Catalog, Content
 from bot.flows.state import ConvState, State
 from bot.flows.types import Choice, Reply
 from bot.instruments.schema import Instrument, Item
-from bot.scoring import progress
 
-MENU_ACTIONS = ("depression", "anxiety", "full", "talk", "resources", "delete", "stop")
+MENU_ACTIONS = (
+    "depression",
+    "anxiety",
+    "full",
+    "cssrs",
+    "talk",
+    "resources",
+    "delete",
+    "stop",
+)
 
 
 def yes_no(catalog: Catalog, prefix: str, yes_label: str, no_label: str) -> tuple[Choice, ...]:
@@ -44,11 +52,25 @@ def option_choices(instrument: Instrument, item: Item, lang: str) -> tuple[Choic
     )
 
 
-def option_aliases(catalog: Catalog, item: Item) -> dict[str, list[str]]:
-    """Lets "sí"/"no"/"yes" answer yes/no items."""
+#: The old numbering of yes/no items (0 = No) is still understood where no option uses it.
+OLD_NO_KEY = "0"
+
+
+def option_aliases(
+    catalog: Catalog, item: Item, instrument: Instrument | None = None, prefix: str = ""
+) -> dict[str, list[str]]:
+    """Lets "sí"/"no"/"yes"/"prefiero no responder" answer yes/no items, and the old "0" mean
+    No where no option is numbered 0."""
+    prefix = prefix or f"ans:{item.id}"
+    no_words = list(catalog.keywords.no)
+    if instrument is not None:
+        keys = {o.typed_key for o in instrument.options_for(item)}
+        if OLD_NO_KEY not in keys:
+            no_words.append(OLD_NO_KEY)
     return {
-        f"ans:{item.id}:yes": catalog.keywords.yes,
-        f"ans:{item.id}:no": catalog.keywords.no,
+        f"{prefix}:yes": catalog.keywords.yes,
+        f"{prefix}:no": no_words,
+        f"{prefix}:decline": catalog.keywords.decline,
     }
 
 
@@ -56,15 +78,30 @@ def question(content: Content, conv: ConvState) -> Reply:
     catalog = content.catalog(conv.language)
     instrument = content.instruments[conv.instrument_id or ""]
     item = instrument.item(conv.item_id or "")
-    position, count = progress(instrument, conv.answers)
-    text = catalog.render(
-        "question",
-        position=position,
-        count=count,
-        timeframe=instrument.timeframe.get(conv.language),
-        text=item.text.get(conv.language),
-    )
+    timeframe = instrument.timeframe.get(conv.language)
+    if item.ask_if is not None:
+        # A conditional question: "one more question", so that the count never jumps.
+        text = catalog.render(
+            "question_extra", timeframe=timeframe, text=item.text.get(conv.language)
+        )
+    else:
+        position, count = fixed_progress(instrument, conv.answers)
+        text = catalog.render(
+            "question",
+            position=position,
+            count=count,
+            timeframe=timeframe,
+            text=item.text.get(conv.language),
+        )
     return Reply(text=text, choices=option_choices(instrument, item, conv.language))
+
+
+def fixed_progress(instrument: Instrument, answers: dict[str, str]) -> tuple[int, int]:
+    """``(position, count)`` over the questions always asked (those without ``ask_if``):
+    the count is known from the first question and never changes."""
+    always = [i.id for i in instrument.items if i.ask_if is None]
+    done = sum(1 for i in always if i in answers)
+    return min(done + 1, len(always)), len(always)
 
 
 def acuity_question(content: Content, conv: ConvState) -> Reply:
@@ -109,7 +146,7 @@ def prompt(content: Content, conv: ConvState) -> Reply:
             return question(content, conv)
         case State.RESUME:
             instrument = content.instruments[conv.instrument_id or ""]
-            position, count = progress(instrument, conv.answers)
+            position, count = fixed_progress(instrument, conv.answers)
             text = catalog.render(
                 "resume_offer",
                 name=instrument.short_name.get(conv.language),
@@ -130,6 +167,10 @@ def prompt(content: Content, conv: ConvState) -> Reply:
             return check_question(catalog, conv)
         case State.STOPPED:
             return Reply(catalog.render("stopped_notice"))
+        case State.WAITING | State.SAFETY_PLAN:
+            from bot.flows import waiting  # (a cycle: waiting builds its prompt from here)
+
+            return waiting.prompt(content, conv)
         case _:
             return Reply(catalog.render("menu"), menu_choices(catalog))
 
@@ -150,10 +191,13 @@ def aliases_for(content: Content, conv: ConvState) -> dict[str, list[str]]:
                 aliases["resume:no"] = [*catalog.keywords.no, *catalog.keywords.menu]
             return aliases
         case State.QUESTION:
-            item = content.instruments[conv.instrument_id or ""].item(conv.item_id or "")
-            return option_aliases(catalog, item)
+            instrument = content.instruments[conv.instrument_id or ""]
+            item = instrument.item(conv.item_id or "")
+            return option_aliases(catalog, item, instrument)
         case State.ACUITY:
-            return {"acuity:yes": catalog.keywords.yes, "acuity:no": catalog.keywords.no}
+            instrument = content.instruments[content.flows.acuity_instrument]
+            item = instrument.item(content.flows.acuity_item)
+            return option_aliases(catalog, item, instrument, prefix="acuity")
         case State.CHECK:
             kw = catalog.keywords
             return {

@@ -6,13 +6,17 @@ from datetime import datetime
 
 from bot.content import Content
 from bot.content.flows import GateStep
-from bot.flows import prompts
+from bot.flows import prompts, risk
 from bot.flows.state import ConvState, State, Step
 from bot.flows.types import RaiseSignal, SaveScreening
 from bot.instruments.schema import Instrument
-from bot.scoring import ScoreResult, next_item, progress, score
+from bot.scoring import ScoreResult, next_item, score
 
 GATE_PREFIX = "gate:"
+#: Set when an instrument ends with a high or imminent signal: the engine starts waiting.
+START_WAITING = "start_waiting"
+#: The priority to wait with after the "right now?" question.
+WAITING_PRIORITY = "waiting_priority"
 
 
 def full_check_plan(content: Content) -> list[str]:
@@ -74,7 +78,7 @@ def _start_instrument(
         return
     conv.item_id = item.id
     conv.state = State.QUESTION
-    _, count = progress(instrument, conv.answers)
+    _, count = prompts.fixed_progress(instrument, conv.answers)
     catalog = content.catalog(conv.language)
     step.say(
         catalog.render(
@@ -101,7 +105,9 @@ def carry_answers(
 def answer(content: Content, conv: ConvState, code: str, now: datetime) -> Step:
     step = Step()
     instrument = content.instruments[conv.instrument_id or ""]
-    conv.answers = {**conv.answers, conv.item_id or "": code}
+    item_id = conv.item_id or ""
+    conv.answers = {**conv.answers, item_id: code}
+    risk.on_answer(content, conv, item_id, code, step)  # at the answer, never at completion
     item = next_item(instrument, conv.answers)
     if item is None:
         _complete_instrument(content, conv, step, now)
@@ -120,8 +126,16 @@ def back(content: Content, conv: ConvState) -> Step:
         step.say(content.catalog(conv.language).render("first_question"))
     else:
         previous = answered[-1]
+        item = instrument.item(previous)
+        code = conv.answers[previous]
+        label = next(
+            (o.label.get(conv.language) for o in instrument.options_for(item) if o.code == code),
+            code,
+        )
         conv.answers = {k: v for k, v in conv.answers.items() if k != previous}
         conv.item_id = previous
+        # The answer being changed is shown, so the person knows what they are changing.
+        step.say(content.catalog(conv.language).render("back_changing", answer=label))
     step.replies.append(prompts.question(content, conv))
     return step
 
@@ -147,12 +161,18 @@ def _complete_instrument(content: Content, conv: ConvState, step: Step, now: dat
             started_at=datetime.fromisoformat(started) if started else now,
         )
     )
+    top = risk.highest_raised(conv)
+    raised = top is not None
     for flag in result.flags:
+        priority = risk.completion_priority(content, instrument.id, flag.rule_id, flag.priority)
+        top = risk.more_urgent_of(top, priority)
+        if risk.already_raised(conv, priority):
+            continue  # raised when the answer was given
         step.effects.append(
             RaiseSignal(
                 source="instrument",
                 rule_id=f"{instrument.id}.{flag.rule_id}",
-                priority=str(flag.priority),
+                priority=priority,
                 reason=flag.description,
                 detail={
                     "instrument": instrument.id,
@@ -166,22 +186,43 @@ def _complete_instrument(content: Content, conv: ConvState, step: Step, now: dat
     gate_then = conv.context.pop("gate_then", None)
     carried = {f"{instrument.id}:{k}": v for k, v in conv.answers.items()}
     catalog = content.catalog(conv.language)
+    at_risk = bool(result.flags) or raised
+    crisis = content.resources.first_lines_text(conv.language)
     if gate_then is not None:
         positive = result.positive
         step.say(catalog.render("gate_positive" if positive else "gate_negative"))
         if positive:
             conv.plan.insert(0, gate_then)
+        if at_risk:
+            step.say(catalog.render("safety", crisis_lines=crisis))
+    elif at_risk:
+        # The band's words ("minimal symptoms…") would contradict the risk: the safety
+        # message replaces them.
+        step.say(risk_result_text(content, conv.language, instrument, result, crisis))
     else:
         step.say(result_text(content, conv.language, instrument, result))
-    if result.flags:
-        crisis = content.resources.crisis_lines_text(conv.language)
-        step.say(catalog.render("safety", crisis_lines=crisis))
+    if at_risk:
         conv.context["escalated"] = True
     elif result.referral:
         conv.context["referral"] = True
+    ask_now = bool(conv.context.pop(risk.ASK_NOW, False))
+    conv.context.pop(risk.RAISED, None)
     conv.instrument_id = None
     conv.item_id = None
     conv.answers = {}
+    if ask_now:
+        # Intent or a plan: the "right now?" question before anything else (SPiER pathway).
+        conv.plan = []
+        conv.context["after_acuity"] = State.MENU.value
+        conv.context[WAITING_PRIORITY] = top
+        conv.state = State.ACUITY
+        step.replies.append(prompts.prompt(content, conv))
+        return
+    if at_risk and top in ("imminent", "high"):
+        # No more questions: the person waits for a psychologist (the engine says how long).
+        conv.plan = []
+        conv.context[START_WAITING] = top
+        return
     _advance_plan(content, conv, step, now, carried if gate_then else {})
 
 
@@ -196,6 +237,19 @@ def result_text(content: Content, lang: str, instrument: Instrument, result: Sco
         head = catalog.render("result_category", name=name)
         label, action = result.result.label.get(lang), result.result.action.get(lang)
     return "\n".join([head, label, action, "", catalog.render("result_disclaimer")])
+
+
+def risk_result_text(
+    content: Content, lang: str, instrument: Instrument, result: ScoreResult, crisis: str
+) -> str:
+    """A result when a risk rule fired: the total (if any) and the safety message only."""
+    catalog = content.catalog(lang)
+    name = instrument.short_name.get(lang)
+    safety = catalog.render("safety", crisis_lines=crisis)
+    if result.total is None:
+        return safety
+    head = catalog.render("result_total", name=name, total=result.total, max=result.max_total)
+    return f"{head}\n\n{safety}"
 
 
 def _finish_plan(content: Content, conv: ConvState, step: Step) -> None:

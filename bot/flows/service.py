@@ -49,15 +49,19 @@ from bot.flows.types import (
     RaiseSignal,
     RecordConsent,
     Reply,
+    SaveSafetyPlan,
     SaveScreening,
     SetOptOut,
+    StartWaiting,
     WithdrawHeldSignals,
 )
+from bot.flows.waiting import WAITING_STATES
+from bot.waiting.models import SafetyPlan, WaitingTimer
 
 log = logging.getLogger(__name__)
 
 #: States in which the person has not (or no longer) consented: message text is not kept.
-NO_CONSENT_STATES = frozenset({State.NEW, State.CONSENT, State.REFUSED})
+NO_CONSENT_STATES = frozenset({State.NEW, State.LANGUAGE, State.CONSENT, State.REFUSED})
 MAX_ATTEMPTS = 8
 #: A message whose step fails this many times is set aside as ``failed``.
 MAX_STEP_FAILURES = 3
@@ -133,6 +137,16 @@ class StepHooks(Protocol):
     ) -> list[int]: ...
 
     def person_deleted(self, session: Session, participant: Participant, now: datetime) -> None: ...
+
+    def waiting_over(self, conn: Connection, participant_id: int) -> bool:
+        """Whether a waiting person's case was resolved (no open case, no signal pending)."""
+        ...
+
+    def note_waiting(
+        self, session: Session, participant_id: int, inbound_id: int, kind: str, now: datetime
+    ) -> None:
+        """A message (or media, or a safety plan) from a waiting person joins their case."""
+        ...
 
 
 class ConversationService:
@@ -350,7 +364,18 @@ class ConversationService:
         conv = _load_state(pending.conversation, person)
         # A psychologist is talking with the person: the flow pauses (crisis words still count).
         paused = hooks is not None and hooks.paused_for(conn, person.id)
+        was_waiting = conv.state in WAITING_STATES
+        if was_waiting and not paused and hooks is not None and hooks.waiting_over(conn, person.id):
+            self.flow.end_waiting(conv)
+            was_waiting = False
         step = (self.flow.step_paused if paused else self.flow.step)(conv, msg, now)
+        if hooks is not None and (was_waiting or conv.state in WAITING_STATES):
+            # The psychologist sees what a waiting person writes, on the case.
+            hooks.note_waiting(session, person.id, pending.id, pending.kind, now)
+        elif hooks is not None and pending.kind != "text":
+            # Media from anyone with an open case (a psychologist talking with them included):
+            # the case log shows it and whoever has the case is told.
+            hooks.note_waiting(session, person.id, pending.id, pending.kind, now)
 
         keep_text = conv.state not in NO_CONSENT_STATES or _consented(step.effects)
         # (without consent nothing is kept)
@@ -505,6 +530,51 @@ class ConversationService:
                     )
             case DeleteData():
                 self._delete_person(session, pid)
+            case StartWaiting():
+                self._start_waiting(session, pid, effect, now)
+            case SaveSafetyPlan(steps=steps):
+                session.add(
+                    SafetyPlan(
+                        participant_id=pid,
+                        steps=dict(steps),
+                        language=person.language,
+                        created_at=now,
+                    )
+                )
+                if self.hooks is not None:
+                    session.flush()
+                    self.hooks.note_waiting(session, pid, 0, "safety_plan", now)
+
+    def _start_waiting(
+        self, session: Session, pid: int, effect: StartWaiting, now: datetime
+    ) -> None:
+        """Durable timers for the check-ins and the "nobody has answered yet" notice; a new
+        start replaces the timers of an earlier one."""
+        session.execute(
+            update(WaitingTimer)
+            .where(
+                WaitingTimer.participant_id == pid,  # type: ignore[arg-type]
+                WaitingTimer.status == "pending",  # type: ignore[arg-type]
+            )
+            .values(status="cancelled")
+        )
+        for minutes in effect.checkins:
+            session.add(
+                WaitingTimer(
+                    participant_id=pid,
+                    kind="checkin",
+                    due_at=now + timedelta(minutes=minutes),
+                    created_at=now,
+                )
+            )
+        session.add(
+            WaitingTimer(
+                participant_id=pid,
+                kind="no_ack",
+                due_at=now + timedelta(minutes=effect.expect_minutes),
+                created_at=now,
+            )
+        )
 
     def _delete_person(self, session: Session, pid: int, *, keep_refusal: bool = False) -> None:
         """Erase a person: profile, identifiers, conversation, consents, screenings, the
@@ -543,7 +613,7 @@ class ConversationService:
                 .where(Consent.participant_id == pid, Consent.given == False)  # type: ignore[arg-type]  # noqa: E712
                 .values(participant_id=None)
             )
-        for model in (Screening, Consent, Conversation, DetectionReview):
+        for model in (Screening, Consent, Conversation, DetectionReview, WaitingTimer, SafetyPlan):
             session.execute(delete(model).where(model.participant_id == pid))  # type: ignore[attr-defined]
         session.delete(participant)
         session.flush()

@@ -21,6 +21,8 @@ class State(StrEnum):
     REFERRAL = "referral"  # offered a psychologist's contact
     CONFIRM_DELETE = "confirm_delete"
     ACUITY = "acuity"  # crisis words seen: asking the safety question
+    WAITING = "waiting"  # a high or imminent signal: waiting for a psychologist
+    SAFETY_PLAN = "safety_plan"  # building a safety plan while waiting
     CHECK = "check"  # the detector was unsure: asking whether they think of suicide
     STOPPED = "stopped"
 
@@ -44,7 +46,15 @@ class ConvState:
         self.item_id = None
         self.answers = {}
         self.plan = []
-        for key in ("started_at", "gate_then", "referral", "in_plan", "suspended"):
+        for key in (
+            "started_at",
+            "gate_then",
+            "referral",
+            "in_plan",
+            "suspended",
+            "raised",
+            "ask_now",
+        ):
             self.context.pop(key, None)
 
 

@@ -113,6 +113,22 @@ class ForgetMessages:
 
 
 @dataclass(frozen=True, slots=True)
+class StartWaiting:
+    """The person now waits for a psychologist: schedule the check-ins (minutes from now)
+    and the honest notice if nobody has acknowledged after ``expect_minutes``."""
+
+    checkins: tuple[int, ...]
+    expect_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class SaveSafetyPlan:
+    """The safety plan the person built, in their own words, step key -> text."""
+
+    steps: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class NoteForReview:
     """Keep this message for staff to label (``bot.escalation.review``): ``kind`` is
     ``unsure`` (the detector asked its check question) or ``unrecognised`` (free text that
@@ -132,4 +148,6 @@ Effect = (
     | DeleteData
     | ForgetMessages
     | NoteForReview
+    | StartWaiting
+    | SaveSafetyPlan
 )

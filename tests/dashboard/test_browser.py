@@ -132,7 +132,7 @@ def test_a_case_from_alert_to_resolution(page: Page, stack: Stack) -> None:
     rows = page.locator("#queue-rows tr")
 
     # a routine case first: somebody asks to talk to a psychologist
-    stack.say("700000001", "hola", "1", "1", "4")
+    stack.say("700000001", "hola", "1", "1", "5")
     expect(rows.first).to_contain_text(stack.pseudonym("700000001"), timeout=SLOW)
     expect(rows.first).to_contain_text("Rutina")
     page.evaluate("window.__sameDocument = true")

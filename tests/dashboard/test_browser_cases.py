@@ -184,7 +184,7 @@ def test_a_case_read_noted_answered_and_handed_over(page: Page, stack: Stack) ->
 def test_the_borrar_race_leaves_a_row_that_says_so(page: Page, stack: Stack) -> None:
     sign_in(page, stack)
     chat = "700000102"
-    stack.say(chat, "hola", "1", "1", "4", "borrar", "1")
+    stack.say(chat, "hola", "1", "1", "5", "borrar", "1")
     erased = page.locator("#queue-rows tr", has_text="Datos borrados")
     expect(erased.first).to_be_visible(timeout=SLOW)
     expect(page.locator("#queue-rows .row-error")).to_have_count(0)

@@ -80,7 +80,7 @@ def test_reasons_are_words_in_the_reader_s_language_with_the_rule_on_hover(
 
 def test_a_message_and_a_request_are_quoted_and_named(client: TestClient, desk: Desk) -> None:
     desk.to_menu()
-    desk.say(PERSON, "4")
+    desk.say(PERSON, "5")  # menu 5: talk to a psychologist
     desk.tick()
     page = client.get(f"/dashboard/cases/{_case_id(desk)}").text
     assert "Pidió hablar con un psicólogo(a)" in page
@@ -100,7 +100,7 @@ def test_failed_alerts_are_a_banner_on_the_case_and_a_mark_in_the_queue(
     later = time.time() + 5
     os.utime(roster, (later, later))
     desk.to_menu()
-    desk.say(PERSON, "4")
+    desk.say(PERSON, "5")  # menu 5: talk to a psychologist
     desk.tick()
     case_id = _case_id(desk)
     page = client.get(f"/dashboard/cases/{case_id}").text
@@ -131,7 +131,7 @@ def test_earlier_cases_and_scores_over_time(client: TestClient, desk: Desk) -> N
 
 def test_internal_notes_are_kept_and_never_sent(client: TestClient, desk: Desk) -> None:
     desk.to_menu()
-    desk.say(PERSON, "4")
+    desk.say(PERSON, "5")  # menu 5: talk to a psychologist
     desk.tick()
     case_id = _case_id(desk)
     page = client.get(f"/dashboard/cases/{case_id}").text
@@ -159,7 +159,7 @@ def test_internal_notes_are_kept_and_never_sent(client: TestClient, desk: Desk) 
 
 def test_handing_a_case_to_a_colleague_tells_them(client: TestClient, desk: Desk) -> None:
     desk.to_menu()
-    desk.say(PERSON, "4")
+    desk.say(PERSON, "5")  # menu 5: talk to a psychologist
     desk.tick()
     case_id = _case_id(desk)
     page = client.get(f"/dashboard/cases/{case_id}").text
@@ -198,7 +198,7 @@ def test_prepared_replies_come_in_the_person_s_language_and_are_not_sent_by_choo
     client: TestClient, desk: Desk
 ) -> None:
     desk.to_menu()
-    desk.say(PERSON, "4")
+    desk.say(PERSON, "5")  # menu 5: talk to a psychologist
     desk.tick()
     page = html.unescape(client.get(f"/dashboard/cases/{_case_id(desk)}").text)
     es = load_replies(ROOT / "config")["es"]
@@ -216,7 +216,7 @@ def test_viewed_is_audited_once_per_user_and_case_per_ten_minutes(
     client: TestClient, desk: Desk
 ) -> None:
     desk.to_menu()
-    desk.say(PERSON, "4")
+    desk.say(PERSON, "5")  # menu 5: talk to a psychologist
     desk.tick()
     case_id = _case_id(desk)
     for _ in range(3):

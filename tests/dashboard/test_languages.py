@@ -26,7 +26,7 @@ def test_the_spanish_interface_has_no_english_words(
     client: TestClient, admin: str, runtime: Runtime
 ) -> None:
     to_menu(runtime.conversations, "lang-1")
-    say(runtime.conversations, "lang-1", "4")
+    say(runtime.conversations, "lang-1", "5")  # menu 5: talk to a psychologist
     timers.tick(runtime.escalation)
     sign_in(client, admin)
     for path in ("/dashboard", "/dashboard/cases/1", "/dashboard/roster", "/dashboard/reports"):

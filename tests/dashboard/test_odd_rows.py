@@ -57,7 +57,7 @@ def client(desk: Desk) -> Iterator[TestClient]:
 def _borrar_race(desk: Desk) -> None:
     """ "Hablar con un psicólogo", then BORRAR and its confirmation before escalation runs."""
     desk.to_menu(FIRST)
-    desk.say(FIRST, "4")
+    desk.say(FIRST, "5")  # menu 5: talk to a psychologist
     desk.say(FIRST, "borrar", "1")
     desk.tick()
 

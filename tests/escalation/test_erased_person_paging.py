@@ -24,7 +24,7 @@ def _run_chain(desk: Desk, steps: int = 12) -> None:
 
 def test_the_borrar_race_pages_through_the_chain_once_then_stops(desk: Desk) -> None:
     desk.to_menu()
-    desk.say(PERSON, "4")  # talk to a psychologist
+    desk.say(PERSON, "5")  # menu 5: talk to a psychologist
     desk.say(PERSON, "borrar", "1")  # …and erase everything before escalation runs
     desk.tick()
     case = desk.case()
@@ -55,7 +55,7 @@ def test_an_erasure_after_the_alert_also_ends_the_chain(desk: Desk) -> None:
 
 def test_a_case_whose_person_is_there_keeps_repeating(desk: Desk) -> None:
     desk.to_menu()
-    desk.say(PERSON, "4")
+    desk.say(PERSON, "5")  # menu 5: talk to a psychologist
     desk.tick()
     _run_chain(desk)
     case = desk.case()

@@ -140,6 +140,7 @@ async def test_refusing_consent_keeps_only_the_refusal(
     desk: Desk, telegram: TelegramSender, telegram_api: FakeTelegramApi
 ) -> None:
     desk.say(CHAT, "hola, soy Zanahorio y quiero ayuda")
+    desk.say(CHAT, "1")  # Español (the language is asked before consent)
     replies = desk.say(CHAT, "no")  # "No acepto"
     assert replies
     await send_everything(desk, telegram)

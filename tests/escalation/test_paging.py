@@ -75,7 +75,7 @@ def test_a_case_whose_alerts_all_failed_is_an_alarm_until_it_is_acknowledged(
     write_roster(roster_file, nobody)
     later = time.time() + 5
     os.utime(roster_file, (later, later))
-    desk.say(555001, "4")
+    desk.say(555001, "5")  # menu 5: talk to a psychologist
     desk.tick()
     [case] = desk.cases()
     kinds = _kinds(desk)

@@ -23,7 +23,7 @@ def test_phq9_item9_opens_a_high_case_and_alerts_the_primary(desk: Desk) -> None
     assert desk.tick().cases == 1
     case = desk.case()
     assert (case.priority, case.status) == ("high", "open")
-    assert "phq9.phq9_item9" in case.reason and "phq9_9 = 1" in case.reason
+    assert "phq9.item9" in case.reason and "phq9_9 = 1" in case.reason
     assert case.snapshot["screenings"][0]["answers"]["phq9_9"] == "1"
     assert case.chain["priority"] == "high" and case.chain["resolved"][0] == ["ana"]
     alerts = desk.new_alerts()
@@ -73,7 +73,7 @@ def test_passive_ideation_is_high_until_the_acuity_answer_makes_it_imminent(desk
 
 def test_new_signals_join_the_open_case(desk: Desk) -> None:
     desk.to_menu()
-    desk.say(PERSON, "4")  # talk to a psychologist: routine
+    desk.say(PERSON, "5")  # talk to a psychologist: routine
     desk.tick()
     assert desk.case().priority == "routine"
     desk.say(PERSON, "1", *["0"] * 8, "2")
@@ -82,7 +82,7 @@ def test_new_signals_join_the_open_case(desk: Desk) -> None:
     assert case.priority == "high"
     assert [s["rule"] for s in case.snapshot["signals"]] == [
         "request.talk_to_psychologist",
-        "phq9.phq9_item9",
+        "phq9.item9",
     ]
 
 
@@ -119,7 +119,7 @@ def test_acknowledge_then_resolve_and_no_going_back(desk: Desk) -> None:
 
 def test_open_cases_by_priority_then_waiting_time(desk: Desk) -> None:
     desk.to_menu(1001)
-    desk.say(1001, "4")
+    desk.say(1001, "5")
     desk.clock.advance(minutes=1)
     phq9(desk, [0] * 8 + [1], chat=1002)
     desk.clock.advance(minutes=1)
@@ -134,7 +134,7 @@ def test_writing_to_the_person_pauses_the_flow_until_resolved(desk: Desk) -> Non
     desk.to_menu()
     desk.say(PERSON, "1", "2")  # mid PHQ-9
     desk.say(PERSON, "4")  # an answer, not a request: still in the questionnaire
-    desk.say(PERSON, "menu", "4")  # talk to a psychologist
+    desk.say(PERSON, "menu", "5")  # talk to a psychologist
     desk.tick()
     assert list(desk.new_alerts()) == [ANA]
     case_id = desk.case().id or 0

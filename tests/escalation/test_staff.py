@@ -25,7 +25,7 @@ def open_case(desk: Desk, chat: int = PERSON, *texts: str) -> int:
 def test_cases_lists_the_open_queue_most_urgent_first(desk: Desk) -> None:
     [empty] = staff_replies(desk, ANA, "/cases")
     assert empty == "No hay casos abiertos."
-    routine = open_case(desk, 3001, "4")
+    routine = open_case(desk, 3001, "5")  # menu 5: talk to a psychologist
     urgent = open_case(desk, 3002, "me quiero matar", "1")
     [listing] = staff_replies(desk, ANA, "/casos")
     lines = listing.splitlines()

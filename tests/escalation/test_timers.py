@@ -105,7 +105,7 @@ def test_nobody_in_a_role_pages_everyone_on_call(desk: Desk, roster_file: Path) 
 def test_a_routine_request_at_night_waits_for_the_working_morning(desk: Desk) -> None:
     desk.clock.now = desk.clock.now.replace(hour=4)  # 23:00 in Lima
     desk.to_menu()
-    desk.say(PERSON, "4")  # talk to a psychologist
+    desk.say(PERSON, "5")  # talk to a psychologist
     desk.tick()
     assert desk.new_alerts() == {}
     case = desk.case()

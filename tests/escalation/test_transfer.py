@@ -13,7 +13,7 @@ from tests.escalation.support import LUIS, PERSON, ROSTER, Desk, write_roster
 
 def _taken_case(desk: Desk) -> int:
     desk.to_menu()
-    desk.say(PERSON, "4")
+    desk.say(PERSON, "5")  # menu 5: talk to a psychologist
     desk.tick()
     case_id = desk.case().id or 0
     esc = desk.runtime.escalation

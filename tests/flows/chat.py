@@ -57,10 +57,10 @@ class EngineChat:
         return step
 
     def to_menu(self, language: str = "es") -> None:
-        """Welcome, consent, language: the person is at the menu."""
+        """Welcome, language, consent: the person is at the menu."""
         self.say("hola")
-        self.say("1")
         self.say("1" if language == "es" else "2")
+        self.say("1")
         assert self.conv.state is State.MENU
 
     def effects_of(self, kind: type) -> list:  # type: ignore[type-arg]

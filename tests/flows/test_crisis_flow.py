@@ -44,7 +44,9 @@ def test_crisis_words_mid_phq9_get_lines_a_signal_and_the_acuity_question(
     assert chat.conv.answers == {"phq9_1": "2"}  # the questionnaire is kept
 
 
-def test_acuity_yes_is_imminent_and_the_questionnaire_can_resume(chat: EngineChat) -> None:
+def test_acuity_yes_is_imminent_and_the_person_waits_with_no_questionnaire(
+    chat: EngineChat,
+) -> None:
     chat.to_menu()
     chat.say("1")
     chat.say("2")
@@ -52,22 +54,22 @@ def test_acuity_yes_is_imminent_and_the_questionnaire_can_resume(chat: EngineCha
     step = chat.say("sí")
     priorities = [s.priority for s in chat.effects_of(RaiseSignal)]
     assert priorities[-1] == "imminent"
-    assert chat.conv.state is State.RESUME
-    assert "donde las dejaste" in text_of(step)
-    step = chat.say("1")
-    assert chat.conv.state is State.QUESTION and "Pregunta 2 de 9" in text_of(step)
-    for _ in range(8):
-        chat.say("0")
-    assert [s.instrument_id for s in chat.effects_of(SaveScreening)] == ["phq9"]
+    assert chat.conv.state is State.WAITING
+    text = text_of(step)
+    assert "donde las dejaste" not in text and "Hola de nuevo" not in text
+    assert "próximos 6 minutos" in text  # the default imminent chain, once through
+    step = chat.say("1")  # the waiting choices: 1 is the safety plan, not a PHQ-9 answer
+    assert chat.conv.state is State.SAFETY_PLAN and "Paso 1 de 6" in text_of(step)
+    assert chat.effects_of(SaveScreening) == []
 
 
 def test_acuity_no_still_leaves_the_signal(chat: EngineChat) -> None:
     chat.to_menu()
-    chat.say("quiero lastimarme")
+    chat.say("me quiero morir")
     step = chat.say("no")
     assert len(chat.effects_of(RaiseSignal)) == 1
     assert "psicólogo" in text_of(step)
-    assert chat.conv.state is State.MENU
+    assert chat.conv.state is State.WAITING
 
 
 @pytest.mark.parametrize("text", ["no quiero morir", "me muero de risa", "este calor me mata"])
@@ -82,7 +84,7 @@ def test_crisis_before_consent_still_gets_lines_and_a_signal(chat: EngineChat) -
     assert "113" in text_of(step)
     assert len(chat.effects_of(RaiseSignal)) == 1
     nxt = chat.say("hola")
-    assert chat.conv.state is State.CONSENT and "¿Aceptas continuar?" in text_of(nxt)
+    assert chat.conv.state is State.LANGUAGE and "¿En qué idioma" in text_of(nxt)
 
 
 def test_crisis_after_stop_still_gets_lines_and_a_signal(chat: EngineChat) -> None:

@@ -27,42 +27,48 @@ def chat(content: Content) -> EngineChat:
 # --- first contact --------------------------------------------------------------------------
 
 
-def test_first_contact_welcomes_warns_and_asks_consent(chat: EngineChat) -> None:
+def test_first_contact_welcomes_warns_and_asks_the_language_first(chat: EngineChat) -> None:
     step = chat.say("hola")
     text = text_of(step)
     assert "No soy un servicio de emergencias" in text
     assert "113" in text and "106" in text
-    assert [c.key for c in last(step).choices] == ["1", "2"]
-    assert chat.conv.state is State.CONSENT
+    assert "105" not in text  # the two numbers that matter first; the rest on request
+    assert [c.payload for c in last(step).choices] == ["lang:es", "lang:en"]
+    assert chat.conv.state is State.LANGUAGE
     assert step.effects == []
+    consent = chat.say("1")
+    assert chat.conv.state is State.CONSENT and "¿Acepta continuar?" in text_of(consent)
 
 
 def test_refusing_consent_keeps_only_the_refusal_and_the_person_can_come_back(
     chat: EngineChat,
 ) -> None:
     chat.say("hola")
+    chat.say("1")
     step = chat.say("no")
     assert chat.conv.state is State.REFUSED
     assert any(isinstance(e, ForgetMessages) for e in step.effects)
     assert [e.given for e in chat.effects_of(RecordConsent)] == [False]
     again = chat.say("hola de nuevo")
-    assert chat.conv.state is State.CONSENT
-    assert "¿Aceptas continuar?" in text_of(again)
+    assert chat.conv.state is State.LANGUAGE
+    assert "¿En qué idioma prefiere continuar?" in text_of(again)
 
 
-def test_consent_then_english_then_menu_in_english(chat: EngineChat) -> None:
+def test_english_then_consent_in_english_then_menu_in_english(chat: EngineChat) -> None:
     chat.say("hola")
-    chat.say("sí")
+    consent = chat.say("English")
+    assert chat.conv.state is State.CONSENT and chat.conv.language == "en"
+    assert "Do you agree to continue?" in text_of(consent)
+    step = chat.say("yes")
     assert [e.given for e in chat.effects_of(RecordConsent)] == [True]
-    step = chat.say("English")
     assert chat.conv.state is State.MENU
-    assert chat.conv.language == "en"
     assert "What would you like to do?" in text_of(step)
-    assert len(last(step).choices) == 7
+    assert len(last(step).choices) == 8
 
 
 def test_invalid_consent_answer_reasks_and_keeps_nothing(chat: EngineChat) -> None:
     chat.say("hola")
+    chat.say("1")
     step = chat.say("quizás")
     assert chat.conv.state is State.CONSENT
     assert "No reconocí" in text_of(step)
@@ -71,6 +77,9 @@ def test_invalid_consent_answer_reasks_and_keeps_nothing(chat: EngineChat) -> No
 
 def test_menu_cannot_be_reached_before_consent(chat: EngineChat) -> None:
     chat.say("hola")
+    chat.say("/phq9")
+    assert chat.conv.state is State.LANGUAGE
+    chat.say("1")
     chat.say("/phq9")
     assert chat.conv.state is State.CONSENT
     chat.say("menu")
@@ -115,9 +124,9 @@ def test_phq9_item9_flags_whatever_the_total_and_gives_crisis_lines(chat: Engine
     saved = chat.effects_of(SaveScreening)[0]
     assert saved.total == 1 and saved.band == "minimal"
     signals = chat.effects_of(RaiseSignal)
-    assert [(s.rule_id, s.priority) for s in signals] == [("phq9.phq9_item9", "high")]
+    assert [(s.rule_id, s.priority) for s in signals] == [("phq9.item9", "high")]
     assert "113" in text_of(step)
-    assert chat.conv.state is State.MENU  # escalated: no referral question on top
+    assert chat.conv.state is State.WAITING  # escalated: waits for a human, no referral
 
 
 def test_answers_by_label_typo_accents_and_button(chat: EngineChat) -> None:
@@ -172,7 +181,7 @@ def test_back_repeat_and_menu_work_in_the_middle(chat: EngineChat) -> None:
     assert chat.conv.item_id == "phq9_1"
     menu = chat.say("MENÚ")
     assert chat.conv.state is State.MENU and chat.conv.answers == {}
-    assert "¿Qué te gustaría hacer?" in text_of(menu)
+    assert "¿Qué le gustaría hacer?" in text_of(menu)
 
 
 def test_gad7_in_english_to_the_end(chat: EngineChat) -> None:
@@ -228,7 +237,8 @@ def test_asq_acute_positive_is_imminent(chat: EngineChat) -> None:
     assert chat.conv.item_id == "asq_5"
     step = chat.say("sí")
     signals = chat.effects_of(RaiseSignal)
-    assert [s.priority for s in signals] == ["imminent"]
+    # The yes to question 1 raised "high" at once; the yes to question 5 raised it further.
+    assert [s.priority for s in signals] == ["high", "imminent"]
     assert "113" in text_of(step)
 
 
@@ -309,7 +319,8 @@ def test_unsupported_message_gets_a_kind_reply(chat: EngineChat) -> None:
     chat.to_menu()
     chat.say("1")
     step = chat.say("", kind="unsupported")
-    assert "solo puedo leer texto" in text_of(step)
+    assert "no puedo escuchar audios" in text_of(step)
+    assert "113" in text_of(step) and "106" in text_of(step)  # it may carry a crisis
     assert chat.conv.item_id == "phq9_1"
 
 
@@ -322,7 +333,7 @@ def test_unknown_command_is_explained(chat: EngineChat) -> None:
 
 def test_resources_and_talk_to_a_psychologist(chat: EngineChat) -> None:
     chat.to_menu()
-    step = chat.say("5")
+    step = chat.say("6")
     assert "113" in text_of(step) and "CSMC" in text_of(step)
-    chat.say("4")
+    chat.say("5")
     assert [s.rule_id for s in chat.effects_of(RaiseSignal)] == ["request.talk_to_psychologist"]

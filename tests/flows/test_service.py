@@ -79,14 +79,15 @@ def test_a_full_phq9_is_stored_with_consent_and_messages(
         assert consent.given
         # item 9 = 1 raised a durable signal in the same transaction
         signal = s.exec(select(RiskSignal)).one()
-        assert (signal.rule_id, signal.priority) == ("phq9.phq9_item9", "high")
+        assert (signal.rule_id, signal.priority) == ("phq9.item9", "high")
         inbound = s.exec(select(InboundMessage).order_by(InboundMessage.id)).all()
         assert len(inbound) == 13 and all(m.status == "done" for m in inbound)
         assert inbound[0].text is None  # before consent nothing is kept
-        assert [m.text for m in inbound[1:4]] == ["1", "1", "1"]
+        # the language choice is before consent: not kept either
+        assert [m.text for m in inbound[1:4]] == [None, "1", "1"]
         assert all(m.sender_enc is None for m in inbound)
         conv = s.exec(select(Conversation)).one()
-        assert conv.state == "menu" and conv.version == 13
+        assert conv.state == "waiting" and conv.version == 13  # item 9: waits for a human
         assert s.exec(select(OutboundMessage)).all()
 
 
@@ -120,7 +121,7 @@ def test_messages_recorded_before_a_crash_are_processed_after_restart(
 
 
 def test_refusal_keeps_only_the_refusal(service: ConversationService, db: Engine) -> None:
-    talk(service, "hola quiero ayuda", "no")
+    talk(service, "hola quiero ayuda", "1", "no")
     with Session(db) as s:
         assert [c.given for c in s.exec(select(Consent)).all()] == [False]
         assert all(m.text is None for m in s.exec(select(InboundMessage)).all())
@@ -159,7 +160,7 @@ def test_identifiers_are_never_stored_in_clear(service: ConversationService, db:
 
 def test_two_people_do_not_see_each_other(service: ConversationService, db: Engine) -> None:
     talk(service, "hola", "1", "1", "1", who="whatsapp:+51900000001")
-    talk(service, "hola", "1", "2", "2", who="whatsapp:+51900000002")
+    talk(service, "hola", "2", "1", "2", who="whatsapp:+51900000002")
     with Session(db) as s:
         states = {c.language: c.instrument_id for c in s.exec(select(Conversation)).all()}
     assert states == {"es": "phq9", "en": "gad7"}

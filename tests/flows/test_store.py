@@ -79,7 +79,7 @@ def test_the_next_message_comes_with_the_person_and_the_conversation(
     assert second.person is not None and second.person.language == "es"
     assert second.person.last_inbound_at == NOW
     assert second.conversation is not None
-    assert (second.conversation.state, second.conversation.version) == ("consent", 1)
+    assert (second.conversation.state, second.conversation.version) == ("language", 1)
 
 
 def test_a_conversation_changed_since_it_was_read_is_not_overwritten(
@@ -107,7 +107,7 @@ def test_a_conversation_changed_since_it_was_read_is_not_overwritten(
         store.save_conversation(conn, pending.person.id, pending.conversation, values)
     with Session(db) as session:
         conv = session.exec(select(Conversation)).one()
-        assert (conv.state, conv.context, conv.version) == ("consent", {"touched": True}, 2)
+        assert (conv.state, conv.context, conv.version) == ("language", {"touched": True}, 2)
     # The service reads it again and carries on from the saved version.
     [outcome] = service.process_pending()
     assert outcome.replies

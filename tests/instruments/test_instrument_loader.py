@@ -84,18 +84,16 @@ def test_asq_and_cssrs_items_are_not_summed() -> None:
         assert not any(item.scored for item in inst.items)
 
 
-def test_asq_refusal_is_offered_on_questions_1_to_4_only() -> None:
-    asq = real()["asq"]
-    for item in asq.items:
-        codes = {o.code: o for o in asq.options_for(item)}
-        if item.id == "asq_5":
-            assert set(codes) == {"yes", "no"}
-        else:
-            assert set(codes) == {"yes", "no", "decline"}
-            assert codes["decline"].value is None
-            assert codes["decline"].typed_key == "2"
-        assert codes["yes"].typed_key == "1"
-        assert codes["no"].typed_key == "0"
+@pytest.mark.parametrize("instrument_id", ["asq", "cssrs"])
+def test_yes_no_items_are_numbered_1_si_2_no_3_decline(instrument_id: str) -> None:
+    """Natural order everywhere, with a refusal offered (the ASQ acuity question included:
+    NIMH treats a refusal there as acute)."""
+    inst = real()[instrument_id]
+    for item in inst.items:
+        codes = {o.code: o for o in inst.options_for(item)}
+        assert set(codes) == {"yes", "no", "decline"}
+        assert codes["decline"].value is None
+        assert [codes[c].typed_key for c in ("yes", "no", "decline")] == ["1", "2", "3"]
 
 
 def test_cssrs_keeps_its_copyright_notice() -> None:

@@ -192,12 +192,13 @@ def reference_asq(answers: dict[str, str]) -> str:
     """Reference section 4: yes OR a refusal on any of 1-4 is positive; then Q5 decides."""
     if not any(answers[i] in ("yes", "decline") for i in ASQ_SCREEN):
         return "negative"
-    return "acute_positive" if answers["asq_5"] == "yes" else "non_acute_positive"
+    # NIMH: a refusal on the acuity question is treated as acute (care.md section 1).
+    return "acute_positive" if answers["asq_5"] in ("yes", "decline") else "non_acute_positive"
 
 
 ASQ_PRIORITY = {
     "negative": None,
-    "non_acute_positive": (Priority.MODERATE, "suicide_risk"),
+    "non_acute_positive": (Priority.HIGH, "suicide_risk"),
     "acute_positive": (Priority.IMMINENT, "suicide_risk_imminent"),
 }
 
@@ -206,7 +207,7 @@ def test_asq_every_path_matches_the_reference() -> None:
     inst = instrument("asq")
     seen: set[str] = set()
     paths = list(all_paths(inst))
-    assert len(paths) == 1 + (3**4 - 1) * 2  # all-no, or positive then yes/no on Q5
+    assert len(paths) == 1 + (3**4 - 1) * 3  # all-no, or positive then yes/no/refusal on Q5
     for answers in paths:
         expected = reference_asq(answers)
         seen.add(expected)
@@ -257,8 +258,10 @@ def test_asq_acute_flag_names_the_items_that_fired() -> None:
 # --- C-SSRS screener ------------------------------------------------------------------------
 
 
-def reference_cssrs(a: dict[str, str]) -> str:
-    """Reference section 3, "Screener with Triage Points"."""
+def reference_cssrs(answers: dict[str, str]) -> str:
+    """Reference section 3, "Screener with Triage Points"; a refusal counts as a yes (the
+    conservative reading the ASQ pathway gives a refusal, a programme choice)."""
+    a = {k: "yes" if v == "decline" else v for k, v in answers.items()}
     if a.get("cssrs_4") == "yes" or a.get("cssrs_5") == "yes" or a.get("cssrs_6b") == "yes":
         return "high"
     if a.get("cssrs_3") == "yes" or (a.get("cssrs_6") == "yes" and a.get("cssrs_6b") == "no"):
@@ -268,10 +271,11 @@ def reference_cssrs(a: dict[str, str]) -> str:
     return "none"
 
 
+#: Priorities from config/priorities.yaml (the one table): ideation is high everywhere.
 CSSRS_FLAG = {
     "none": None,
-    "low": (Priority.ROUTINE, "suicide_ideation_low"),
-    "moderate": (Priority.MODERATE, "suicide_risk_moderate"),
+    "low": (Priority.HIGH, "suicide_ideation_low"),
+    "moderate": (Priority.HIGH, "suicide_risk_moderate"),
     "high": (Priority.HIGH, "suicide_risk_high"),
 }
 
@@ -345,11 +349,11 @@ def test_answer_code_that_is_not_an_option_is_rejected() -> None:
         score(inst, answers)
 
 
-def test_asq_refusal_code_is_not_an_option_of_the_acuity_question() -> None:
+def test_asq_refusal_of_the_acuity_question_is_acute() -> None:
     inst = instrument("asq")
-    answers = {i: "yes" for i in ASQ_SCREEN} | {"asq_5": "decline"}
-    with pytest.raises(ValueError, match="asq_5"):
-        score(inst, answers)
+    answers = {i: "no" for i in ASQ_SCREEN} | {"asq_2": "yes", "asq_5": "decline"}
+    assert asq_result(inst, answers) is AsqResult.ACUTE_POSITIVE
+    assert score(inst, answers).highest_priority is Priority.IMMINENT
 
 
 def test_unknown_item_is_rejected() -> None:

@@ -49,11 +49,11 @@ def test_root_leads_to_the_simulator(client: TestClient) -> None:
 def test_a_conversation_with_buttons(client: TestClient) -> None:
     conversation = start(client)
     welcome = send(client, conversation, "hola", "a1")
-    consent = welcome["replies"][-1]
-    assert [c["payload"] for c in consent["choices"]] == ["consent:yes", "consent:no"]
-    language = send(client, conversation, "", "a2", payload="consent:yes")
-    assert language["replies"][-1]["choices"][1]["payload"] == "lang:en"
-    menu = send(client, conversation, "", "a3", payload="lang:en")
+    language = welcome["replies"][-1]
+    assert [c["payload"] for c in language["choices"]] == ["lang:es", "lang:en"]
+    consent = send(client, conversation, "", "a2", payload="lang:en")
+    assert consent["replies"][-1]["choices"][0]["payload"] == "consent:yes"
+    menu = send(client, conversation, "", "a3", payload="consent:yes")
     assert "What would you like to do?" in menu["replies"][-1]["text"]
     first = send(client, conversation, "", "a4", payload="menu:depression")
     assert "Question 1 of 9" in first["replies"][-1]["text"]

@@ -190,6 +190,7 @@ async def test_stickers_photos_and_voice_are_recorded_as_unsupported(
     running: Running, db: Engine
 ) -> None:
     await post_update(running.client, text_update(CHAT, "hola"))
+    await post_update(running.client, callback_update(CHAT, "lang:es", "q0"))
     await post_update(running.client, callback_update(CHAT, "consent:yes", "q1"))
     await process(running)
     sticker = {
@@ -205,7 +206,9 @@ async def test_stickers_photos_and_voice_are_recorded_as_unsupported(
     kinds = [r.kind for r in inbound_rows(db)]
     assert kinds[-2:] == ["unsupported", "unsupported"]
     assert await process(running) == 2
-    unsupported = running.runtime.content.catalog("es").render("unsupported")
+    lines = running.runtime.content.resources.first_lines_text("es")
+    unsupported = running.runtime.content.catalog("es").render("unsupported", crisis_lines=lines)
+    assert "113" in unsupported and "106" in unsupported  # a voice note may carry a crisis
     texts = [r.text for r in replies_after(db, before)]
     assert sum(unsupported in t for t in texts) == 2
 
@@ -322,9 +325,9 @@ async def test_a_whole_phq9_through_the_webhook_with_buttons(
             pressed.append(f"q{next_update_id()}")
             return callback_update(CHAT, reply.choices[index]["payload"], pressed[-1])
 
-        consent = await say(text_update(CHAT, "hola"))
-        language = await say(press(consent, 0))
-        menu = await say(press(language, 1))  # English
+        language = await say(text_update(CHAT, "hola"))
+        consent = await say(press(language, 1))  # English first, then consent in English
+        menu = await say(press(consent, 0))
         menu_payloads = [c["payload"] for c in menu.choices]
         assert "menu:depression" in menu_payloads
         question = await say(press(menu, menu_payloads.index("menu:depression")))
@@ -340,7 +343,7 @@ async def test_a_whole_phq9_through_the_webhook_with_buttons(
             "sendMessage", lambda call: "reply_markup" in call.params, timeout=20
         )
         buttons = [b for row in keyboard.params["reply_markup"]["inline_keyboard"] for b in row]
-        assert [b["callback_data"] for b in buttons] == [c["payload"] for c in consent.choices]
+        assert [b["callback_data"] for b in buttons] == [c["payload"] for c in language.choices]
     with Session(db) as session:
         screening = session.exec(select(Screening)).one()
         assert (screening.instrument_id, screening.total) == ("phq9", 9)

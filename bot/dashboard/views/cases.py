@@ -20,6 +20,7 @@ from bot.dashboard.web import dashboard, render
 from bot.db.models import utcnow
 from bot.escalation import service
 from bot.escalation.models import OUTCOMES
+from bot.waiting.plans import latest_plan
 
 router = APIRouter()
 MAX_TEXT = 4000
@@ -57,6 +58,7 @@ def _case_page(
         other_cases=person_history.other_cases(runtime.db, pid, case_id) if pid else [],
         lines=people.transcript(runtime.db, pid, casework.STAFF_PURPOSES) if pid else [],
         events=casework.timeline(runtime, case_id, page),
+        safety_plan=(latest_plan(runtime.db, case.participant_id) if case.participant_id else None),
         notes=notes.of_case(runtime.db, case_id),
         colleagues=casework.colleagues(runtime, active.user),
         names=casework.staff_names(runtime),
