@@ -94,7 +94,7 @@ def when_text(content: Content, conv: ConvState, now: datetime) -> str:
     left = minutes - int((now - since).total_seconds() // 60)
     if left <= 0:
         return catalog.render("waiting_when_late")
-    return catalog.render("waiting_when", minutes=minutes, left=left)
+    return catalog.render("waiting_when", left=left)
 
 
 def route(

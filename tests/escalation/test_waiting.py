@@ -58,7 +58,7 @@ async def test_when_will_they_write_gets_an_answer_and_no_menu(stack: Stack) -> 
     await stack.say(PERSON, "¿cuándo me va a escribir el psicólogo? me siento muy mal")
     await stack.settle()
     reply = "\n".join(texts(stack)[before:])
-    assert "faltan unos 11 minutos" in reply
+    assert "en los próximos 11 minutos" in reply
     assert "No reconocí" not in reply
     await stack.say(PERSON, "menú")
     await stack.settle()
