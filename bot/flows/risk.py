@@ -56,6 +56,9 @@ def on_answer(content: Content, conv: ConvState, item_id: str, code: str, step: 
                 "items": [item_id],
                 "answers": dict(conv.answers),
                 "at_answer": True,
+                # Every answer row of config/priorities.yaml is a suicide item (PHQ-9 item 9,
+                # ASQ, C-SSRS): counted as a suicide-risk signal in the reports.
+                "flag": "suicide_item",
             },
         )
     )

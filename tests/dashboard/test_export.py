@@ -42,8 +42,10 @@ def content() -> Content:
 def screened(db: Engine, content: Content) -> Iterator[Engine]:
     service = ConversationService(db, FlowEngine(content), Cipher(SECRET), clock=lambda: WHEN)
     to_menu(service, CHAT_ID)
-    phq9(service, CHAT_ID, [2, 2, 1, 3, 1, 2, 1, 0, 1])  # 13, moderate, item 9 = 1
+    # The GAD-7 first: after a PHQ-9 with item 9 = 1 the person waits for a psychologist, and
+    # no questionnaire is offered while they wait.
     gad7(service, CHAT_ID, [0, 1, 0, 1, 0, 0, 1])  # 3, minimal
+    phq9(service, CHAT_ID, [2, 2, 1, 3, 1, 2, 1, 0, 1])  # 13, moderate, item 9 = 1
     yield db
 
 
@@ -53,8 +55,8 @@ def test_csv_has_one_row_per_screening_with_answers_and_no_identifier(
     body = export.to_csv(content, export.rows(screened, WHEN - timedelta(days=1)))
     assert CHAT_ID not in body
     table = list(csv.DictReader(io.StringIO(body)))
-    assert [r["instrument"] for r in table] == ["phq9", "gad7"]
-    phq = table[0]
+    assert [r["instrument"] for r in table] == ["gad7", "phq9"]
+    phq = table[1]
     assert (phq["total"], phq["max_total"], phq["band"], phq["positive"]) == (
         "13",
         "27",
@@ -63,7 +65,7 @@ def test_csv_has_one_row_per_screening_with_answers_and_no_identifier(
     )
     assert phq["phq9_9"] == "1" and phq["gad7_1"] == ""
     assert phq["pseudonym"].startswith("P-") and "suicidal_ideation" in phq["flags"]
-    assert table[1]["gad7_7"] == "1"
+    assert table[0]["gad7_7"] == "1"
 
 
 def test_csv_period_excludes_other_days(screened: Engine, content: Content) -> None:
@@ -92,7 +94,7 @@ def test_fhir_bundle_is_valid_r4_with_loinc_codes(screened: Engine, content: Con
         QuestionnaireResponse.model_validate(resource)
     for resource in observations:
         Observation.model_validate(resource)
-    phq = responses[0]
+    phq = responses[1]
     assert phq["questionnaire"] == "http://loinc.org/q/44249-1"
     item9 = next(i for i in phq["item"] if i["linkId"] == "phq9_9")
     assert item9["answer"][0]["valueCoding"] == {
@@ -101,12 +103,13 @@ def test_fhir_bundle_is_valid_r4_with_loinc_codes(screened: Engine, content: Con
         "display": "Varios días",
     }
     assert item9["definition"] == "http://loinc.org/44260-8"
-    total = observations[0]
+    total = observations[1]
     assert total["code"]["coding"][0] == {"system": "http://loinc.org", "code": "44261-6"}
     assert total["valueInteger"] == 13
-    assert total["derivedFrom"][0]["reference"] == data["entry"][0]["fullUrl"]
+    phq_url = next(e["fullUrl"] for e in data["entry"] if e["resource"] is phq)
+    assert total["derivedFrom"][0]["reference"] == phq_url
     assert CHAT_ID not in json.dumps(data)
-    assert observations[1]["code"]["coding"][0]["code"] == "70274-6"  # GAD-7 total
+    assert observations[0]["code"]["coding"][0]["code"] == "70274-6"  # GAD-7 total
 
 
 def test_a_categorical_result_is_an_observation_with_a_coded_value(
