@@ -23,9 +23,12 @@ from bot.escalation.detection.training import train, write_model
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = ROOT / "tests" / "data" / "crisis" / "corpus.csv"
 DEFAULT_CONFIG = ROOT / "config" / "crisis"
-#: Largest difference allowed between a committed weight and a retrained one (the same
-#: library versions give identical files; other BLAS builds may differ in the last digits).
-TOLERANCE = 1e-4
+#: Largest difference allowed between a committed weight and a retrained one. The same
+#: library versions on the same CPU give identical files; another CPU (its BLAS kernels sum
+#: in another order) moves the solver's stopping point a little: up to 1.5e-3 on one weight
+#: was measured on an AMD EPYC host for the model trained elsewhere (4 Dec 2026). A change of
+#: data or features moves weights by far more, and the data fingerprint is checked as well.
+TOLERANCE = 5e-3
 
 
 def differences(committed: dict, fresh: dict) -> list[str]:
