@@ -107,5 +107,5 @@ async def test_phq9_item9_with_a_minimal_total_gets_no_minimal_symptoms_text(
     texts = [m["text"] for m in stack.sent_to(PERSON)]
     result = next(t for t in texts if "Resultado del PHQ-9" in t)
     assert "1/27" in result and "113" in result
-    assert "mínimos" not in result and "Sigue cuidando" not in " ".join(texts)
+    assert "mínimos" not in result and "Siga cuidándose" not in " ".join(texts)
     assert stack.desk.case().priority == "high"
