@@ -289,7 +289,7 @@ class Engine:
                 conv.state = State.MENU
             return self._reprompt(conv)
         if conv.state is State.REFERRAL:
-            return self._referral(conv, accepted=value == "yes")
+            return self._referral(conv, accepted=value == "yes", now=now)
         if conv.state is State.CONFIRM_DELETE:
             return self._delete(conv, confirmed=value == "yes")
         if conv.state is State.ACUITY:
@@ -321,9 +321,7 @@ class Engine:
         if action == "cssrs":
             return screening.start_plan(self.content, conv, [flows.safety_check], now)
         if action == "talk":
-            step = self._reprompt(conv, catalog.render("talk_requested"))
-            step.effects.append(_talk_request(self.content, "menu"))
-            return step
+            return self._talk(conv, "menu", catalog.render("talk_requested"), now)
         if action == "resources":
             text = catalog.render(
                 "resources",
@@ -337,13 +335,22 @@ class Engine:
             return self._reprompt(conv)
         return self._stop(conv)
 
-    def _referral(self, conv: ConvState, *, accepted: bool) -> Step:
+    def _referral(self, conv: ConvState, *, accepted: bool, now: datetime) -> Step:
         catalog = self.content.catalog(conv.language)
         conv.state = State.MENU
         if not accepted:
             return self._reprompt(conv, catalog.render("referral_declined"))
-        step = self._reprompt(conv, catalog.render("referral_accepted"))
-        step.effects.append(_talk_request(self.content, "referral_offer"))
+        return self._talk(conv, "referral_offer", catalog.render("referral_accepted"), now)
+
+    def _talk(self, conv: ConvState, origin: str, said: str, now: datetime) -> Step:
+        """The person asked for a psychologist: the request is raised and they wait with us
+        (on request: at a lower priority they may go back to the menu)."""
+        step = Step()
+        step.say(said)
+        request = _talk_request(self.content, origin)
+        step.effects.append(request)
+        minutes = self.expect_minutes(request.priority, now)
+        waiting.enter(self.content, conv, step, request.priority, now, minutes)
         return step
 
     def _delete(self, conv: ConvState, *, confirmed: bool) -> Step:
@@ -401,6 +408,8 @@ class Engine:
         crisis_lines = self.content.resources.first_lines_text(conv.language)
         reply = CRISIS_REPLIES.get(crisis.category, "crisis_detected")
         step.say(catalog.render(reply, crisis_lines=crisis_lines), purpose=CRISIS_REPLY)
+        if conv.state in waiting.WAITING_STATES and crisis.category not in concern.THIRD_PARTY:
+            waiting.no_way_back(conv)  # waiting on request is now waiting after a disclosure
         if conv.state is State.SAFETY_PLAN:
             # Words about means are expected in the plan ("mi hermano guarda las pastillas"):
             # the signal still goes to the case, the lines are given, and the answer is kept.

@@ -1,6 +1,8 @@
 """Waiting for a human after a disclosure (state ``WAITING``).
 
-It starts with any signal of priority high or imminent raised in the conversation and ends
+It starts with any signal of priority high or imminent raised in the conversation, and on
+request at a lower priority (the person asks to talk to a psychologist: they may then go back
+to the menu, the request standing). It ends
 when a psychologist writes (the case goes ``in_conversation``: the flow pauses) or resolves
 the case (``bot.flows.service`` then returns the person to the menu). Meanwhile:
 
@@ -19,7 +21,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.content import Content
-from bot.flows import safety_plan
+from bot.flows import prompts, safety_plan
 from bot.flows.matching import normalize
 from bot.flows.state import ConvState, State, Step
 from bot.flows.types import Choice, Reply, StartWaiting
@@ -44,6 +46,17 @@ def starts_waiting(priority: str | None) -> bool:
     return priority in WAITING_PRIORITIES
 
 
+def within(content: Content, conv: ConvState, minutes: int) -> str:
+    """``minutes`` as a person says it: "in the next 15 minutes", "… 14 hours", "… 2 days"."""
+    catalog = content.catalog(conv.language)
+    if minutes <= 90:
+        return catalog.render("waiting_within_minutes", n=max(1, minutes))
+    hours = -(-minutes // 60)  # rounded up: never promise sooner than the roster says
+    if hours <= 36:
+        return catalog.render("waiting_within_hours", n=hours)
+    return catalog.render("waiting_within_days", n=-(-hours // 24))
+
+
 def enter(
     content: Content, conv: ConvState, step: Step, priority: str, now: datetime, minutes: int
 ) -> None:
@@ -56,13 +69,23 @@ def enter(
         "since": previous.get("since") or now.isoformat(),
         "priority": priority,
         "minutes": minutes,
+        # Asked for by the person at a lower priority: they may go back to the menu.
+        "on_request": not starts_waiting(priority) and previous.get("on_request", True),
     }
     conv.state = State.WAITING
-    step.say(catalog.render("waiting_started", minutes=minutes))
+    started = "waiting_started_request" if conv.context[KEY]["on_request"] else "waiting_started"
+    step.say(catalog.render(started, when=within(content, conv, minutes)))
     step.effects.append(
         StartWaiting(checkins=tuple(content.flows.waiting_checkins_minutes), expect_minutes=minutes)
     )
     step.replies.append(prompt(content, conv))
+
+
+def no_way_back(conv: ConvState) -> None:
+    """Crisis words while waiting on request: no more "back to the menu"."""
+    info = conv.context.get(KEY)
+    if isinstance(info, dict):
+        info["on_request"] = False
 
 
 def prompt(content: Content, conv: ConvState) -> Reply:
@@ -74,10 +97,14 @@ def prompt(content: Content, conv: ConvState) -> Reply:
 
 def choices(content: Content, conv: ConvState) -> tuple[Choice, ...]:
     catalog = content.catalog(conv.language)
-    return (
+    options = (
         Choice(key="1", label=catalog.render("waiting_choice_plan"), payload="waiting:plan"),
         Choice(key="2", label=catalog.render("waiting_choice_lines"), payload="waiting:lines"),
     )
+    if (conv.context.get(KEY) or {}).get("on_request"):
+        menu = Choice(key="3", label=catalog.render("waiting_choice_menu"), payload="waiting:menu")
+        options += (menu,)
+    return options
 
 
 def asks_when(content: Content, conv: ConvState, text: str) -> bool:
@@ -94,7 +121,7 @@ def when_text(content: Content, conv: ConvState, now: datetime) -> str:
     left = minutes - int((now - since).total_seconds() // 60)
     if left <= 0:
         return catalog.render("waiting_when_late")
-    return catalog.render("waiting_when", left=left)
+    return catalog.render("waiting_when", when=within(content, conv, left))
 
 
 def route(
@@ -118,6 +145,13 @@ def route(
                 chosen = choice.payload
     if chosen == "waiting:plan":
         return safety_plan.start(content, conv)
+    if chosen == "waiting:menu" and (conv.context.get(KEY) or {}).get("on_request"):
+        # The case stays open and the psychologist still writes; the timers see the state.
+        conv.state = State.MENU
+        conv.context.pop(KEY, None)
+        step.say(catalog.render("waiting_left"))
+        step.replies.append(prompts.prompt(content, conv))
+        return step
     kw = content.catalog(conv.language).keywords
     if chosen is None and normalize(text) in {normalize(w) for w in kw.lines}:
         chosen = "waiting:lines"

@@ -112,6 +112,9 @@ def test_full_phq9_in_spanish_scores_and_explains(chat: EngineChat) -> None:
     chat.say("sí")
     signals = chat.effects_of(RaiseSignal)
     assert [(s.source, s.priority) for s in signals] == [("request", "routine")]
+    # They asked for a psychologist: they wait with us, and may go back to the menu.
+    assert chat.conv.state is State.WAITING
+    chat.say("3")
     assert chat.conv.state is State.MENU
 
 

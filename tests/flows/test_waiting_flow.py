@@ -55,3 +55,46 @@ def test_stop_and_delete_still_work_while_waiting(content: Content) -> None:
     assert chat.conv.state is State.CONFIRM_DELETE
     back = chat.say("2")  # keep my data
     assert chat.conv.state is State.WAITING and "No borramos nada" in text_of(back)
+
+
+def test_asking_for_a_psychologist_waits_on_request_and_may_go_back_to_the_menu(
+    content: Content,
+) -> None:
+    chat = EngineChat(content, detect_crisis=crisis_detector(CRISIS))
+    chat.to_menu()
+    step = chat.say("5")  # Hablar con un psicólogo
+    [signal] = chat.effects_of(RaiseSignal)
+    assert (signal.rule_id, signal.priority) == ("request.talk_to_psychologist", "routine")
+    [start] = chat.effects_of(StartWaiting)
+    assert chat.conv.state is State.WAITING
+    said = text_of(step)
+    # Routine: no roster here, the default chain's time (24 h), said in hours, no "alerted".
+    assert start.expect_minutes == 24 * 60 and "próximas 24 horas" in said
+    assert "ya fue avisado" not in said and "SAMU 106" in said
+    assert [c.key for c in step.replies[-1].choices] == ["1", "2", "3"]
+    step = chat.say("¿cuándo me escriben?")
+    assert "próximas 24 horas" in text_of(step)
+    step = chat.say("3")  # back to the menu; the request stands
+    assert chat.conv.state is State.MENU
+    assert "sigue registrado" in text_of(step)
+    assert len(chat.effects_of(RaiseSignal)) == 1
+
+
+def test_waiting_after_a_disclosure_offers_no_way_back_to_the_menu(content: Content) -> None:
+    chat = waiting_chat(content)
+    step = chat.say("hola")
+    assert [c.key for c in step.replies[-1].choices] == ["1", "2"]
+    chat.say("3")
+    assert chat.conv.state is State.WAITING
+
+
+def test_a_crisis_while_waiting_on_request_removes_the_way_back(content: Content) -> None:
+    chat = EngineChat(content, detect_crisis=crisis_detector(CRISIS))
+    chat.to_menu()
+    chat.say("5")
+    assert "3" in [c.key for c in chat.say("hola").replies[-1].choices]
+    step = chat.say("me quiero matar")
+    assert "113" in text_of(step) and chat.conv.state is State.WAITING
+    assert [c.key for c in step.replies[-1].choices] == ["1", "2"]
+    chat.say("3")
+    assert chat.conv.state is State.WAITING
