@@ -169,6 +169,7 @@ class Intake:
                     "kind": msg.kind,
                     "text": _clean(msg.text[:MAX_STORED_TEXT]) if msg.text else None,
                     "payload": _clean(msg.payload[:MAX_PAYLOAD]) if msg.payload else None,
+                    **media_columns(msg, self.cipher),
                     "urgent": key in urgent,
                     "status": "pending",
                     "attempts": 0,
@@ -192,6 +193,18 @@ class Intake:
             claimed.add(key)
             results.append(Received(inbound_id, msg.channel, sender_hash, key in urgent))
         return results
+
+
+def media_columns(msg: Inbound, cipher: Cipher) -> dict[str, str | None]:
+    """The inbox columns of ``msg``'s attachment; the platform reference is encrypted."""
+    media = msg.media
+    if media is None:
+        return {"media_kind": None, "media_type": None, "media_ref_enc": None}
+    return {
+        "media_kind": media.kind,
+        "media_type": media.content_type,
+        "media_ref_enc": cipher.encrypt(media.ref) if media.ref else None,
+    }
 
 
 def usable(inbound: Inbound) -> Inbound:

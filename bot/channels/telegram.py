@@ -3,7 +3,9 @@
 Only private chats are served. Text and ``/commands`` become text messages; a button press
 (``callback_query``) becomes a message whose ``payload`` is the button's ``callback_data``
 and carries the query id, which must always be answered (``answerCallbackQuery``); stickers,
-photos, voice notes… become ``unsupported`` (the bot asks for text or the buttons). Group,
+photos, voice notes… without a caption become ``unsupported`` (the bot answers kindly, with the
+crisis lines). A file's ``file_id`` is kept as the message's ``media`` so the dashboard can
+fetch it for a psychologist (``bot.channels.media``). Group,
 supergroup and channel chats, service messages and update types we do not use are ignored:
 the webhook still answers 200, so Telegram never redelivers a poison update forever.
 
@@ -21,7 +23,7 @@ from typing import Any
 from telegram import Chat, Message, Update
 
 from bot.channels.json_limits import nesting_within
-from bot.flows.types import Inbound
+from bot.flows.types import Inbound, Media, MediaKind
 
 CHANNEL = "telegram"
 
@@ -176,8 +178,53 @@ def _interpret(
         received_at=received_at,
         text=text,
         kind=kind,
+        media=media_of(message),
     )
     return TelegramDelivery(update_id, inbound=inbound, edited=edited)
+
+
+#: Attachment fields with a downloadable file, and what we call each (``Message`` names).
+_FILE_KINDS: tuple[tuple[str, MediaKind], ...] = (
+    ("voice", "voice"),
+    ("audio", "audio"),
+    ("video_note", "video"),
+    ("video", "video"),
+    ("animation", "video"),
+    ("photo", "photo"),
+    ("sticker", "sticker"),
+    ("document", "document"),
+)
+MAX_FILE_ID = 256
+
+
+def media_of(message: Message) -> Media | None:
+    """The file attached to ``message`` (the largest size of a photo), or ``other`` for a
+    location, contact, poll…; None for plain text. A field of an unexpected shape is read
+    as ``other`` rather than failing the update."""
+    for field_name, kind in _FILE_KINDS:
+        value = getattr(message, field_name, None)
+        if not value:
+            continue
+        item = value[-1] if isinstance(value, tuple | list) else value
+        file_id = getattr(item, "file_id", None)
+        if not isinstance(file_id, str) or not file_id or len(file_id) > MAX_FILE_ID:
+            return Media("other")
+        mime = getattr(item, "mime_type", None)
+        content_type = mime if isinstance(mime, str) and mime else _default_type(item, kind)
+        return Media(kind, file_id, content_type)
+    return Media("other") if _has_content(message) else None
+
+
+def _default_type(item: object, kind: MediaKind) -> str | None:
+    """Telegram gives no MIME type for photos (JPEG) and stickers (WebP, WebM video, or an
+    animated ``.tgs`` that browsers cannot show)."""
+    if kind == "photo":
+        return "image/jpeg"
+    if kind == "sticker":
+        if getattr(item, "is_video", False) is True:
+            return "video/webm"
+        return None if getattr(item, "is_animated", False) is True else "image/webp"
+    return None
 
 
 def _is_chat_id(value: Any) -> bool:

@@ -3,7 +3,9 @@
 Twilio posts ``application/x-www-form-urlencoded`` fields (``From``, ``Body``, ``MessageSid``,
 ``ButtonPayload``, ``NumMedia``, ``ProfileName``…) and may add new ones without notice, so the
 signature is checked over every field received. ``ProfileName`` and the other personal fields
-are never read.
+are never read. An attachment's ``MediaUrl0`` is kept as the message's ``media`` (WhatsApp
+sends one file a message) so the dashboard can fetch it for a psychologist, with the account's
+credentials (``bot.channels.media``).
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from urllib.parse import parse_qsl
 
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
-from bot.flows.types import Inbound
+from bot.flows.types import Inbound, Media, MediaKind
 
 CHANNEL = "whatsapp"
 ADDRESS_PREFIX = "whatsapp:"
 MAX_PROVIDER_ID = 64
+MAX_MEDIA_URL = 512
+MAX_CONTENT_TYPE = 100
 
 
 class FormParams(dict[str, list[str]]):
@@ -126,5 +130,32 @@ def parse_message(params: Mapping[str, list[str]], *, received_at: datetime) -> 
         text=body,
         payload=payload,
         kind=kind,
+        media=media_of(form, has_text=kind == "text"),
     )
     return WhatsAppDelivery(inbound=inbound)
+
+
+def media_of(form: FormParams, *, has_text: bool) -> Media | None:
+    """The first attachment (``MediaUrl0`` and ``MediaContentType0``), ``other`` for a
+    location or anything else without text, None for plain text."""
+    url = form.first("MediaUrl0")
+    content_type = form.first("MediaContentType0").split(";", 1)[0].strip().lower()
+    if url.startswith("https://") and len(url) <= MAX_MEDIA_URL:
+        usable_type = content_type if 0 < len(content_type) <= MAX_CONTENT_TYPE else None
+        return Media(_kind_of(usable_type or ""), url, usable_type)
+    if has_text and not form.first("Latitude"):
+        return None
+    return Media("other")
+
+
+def _kind_of(content_type: str) -> MediaKind:
+    if content_type == "image/webp":
+        return "sticker"  # WhatsApp stickers; photos arrive as JPEG or PNG
+    major = content_type.split("/", 1)[0]
+    if major == "audio":
+        return "voice"  # WhatsApp voice notes are audio/ogg; other audio reads the same way
+    if major == "image":
+        return "photo"
+    if major == "video":
+        return "video"
+    return "document"

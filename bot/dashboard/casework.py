@@ -212,6 +212,13 @@ def record_reveal(runtime: Runtime, case_id: int, user: DashboardUser) -> bool:
     )
 
 
+def record_media_view(runtime: Runtime, case_id: int, user: DashboardUser) -> bool:
+    """Audit an opening of a file the person sent."""
+    return service.record_access(
+        runtime.db, case_id, "media_viewed", actor(user), esc=runtime.escalation
+    )
+
+
 def acknowledge(runtime: Runtime, case_id: int, user: DashboardUser) -> str:
     """The service's result (an :class:`ActionResult` value, also a flash key)."""
     return service.acknowledge(runtime.db, case_id, actor(user), esc=runtime.escalation).value

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.dashboard.web import Page
+from bot.flows.types import MEDIA_KINDS
 
 MAX_SUMMARY = 300
 
@@ -60,6 +61,9 @@ def summary(page: Page, detail: object, name: Callable[[str], str]) -> str:
     late = detail.get("late_seconds")
     if isinstance(late, int) and not isinstance(late, bool):
         parts.append(t("history.late", n=late))
+    media = _text(detail.get("media"))
+    if media in MEDIA_KINDS:
+        parts.append("📎 " + page.label("media", media))
     note = _text(detail.get("note"))
     if note:
         parts.append(f"«{note}»")

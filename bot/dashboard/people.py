@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from bot.content import Content
 from bot.crypto import Cipher, InvalidToken
 from bot.db.models import InboundMessage, OutboundMessage, Participant, Screening
+from bot.flows.types import MEDIA_KINDS
 
 MAX_TRANSCRIPT = 500
 
@@ -65,6 +66,9 @@ class Line:
     who: str
     text: str
     status: str | None = None
+    #: A file the person sent (its kind), and the message to open it by when it is kept.
+    media: str | None = None
+    media_id: int | None = None
 
 
 def person(db: Engine, participant_id: int) -> Person | None:
@@ -167,7 +171,14 @@ def transcript(db: Engine, participant_id: int, staff_purposes: frozenset[str]) 
             .limit(MAX_TRANSCRIPT)
         ).all()
     lines = [
-        Line(f"i{m.id}", m.received_at, "person", m.text if m.text is not None else "")
+        Line(
+            f"i{m.id}",
+            m.received_at,
+            "person",
+            m.text if m.text is not None else "",
+            media=m.media_kind if m.media_kind in MEDIA_KINDS else None,
+            media_id=m.id if m.media_ref_enc and m.media_kind != "other" else None,
+        )
         for m in inbound
     ]
     lines += [

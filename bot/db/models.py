@@ -131,6 +131,12 @@ class InboundMessage(SQLModel, table=True):
     kind: str = Field(max_length=16)
     text: str | None = None
     payload: str | None = Field(default=None, max_length=256)
+    #: An attachment (``bot.flows.types.Media``): its kind, its MIME type as the platform
+    #: gave it, and the platform's reference (file id or media URL), encrypted; the reference
+    #: is dropped with the text when nothing of the message is kept.
+    media_kind: str | None = Field(default=None, max_length=16)
+    media_type: str | None = Field(default=None, max_length=100)
+    media_ref_enc: str | None = None
     #: Crisis words were found in the text when it was recorded: the crisis lane runs the
     #: person's steps ahead of the inbox queue (``bot.escalation.fastlane``).
     urgent: bool = False

@@ -15,7 +15,7 @@ All run inside the step's transaction:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, or_
 from sqlalchemy import select as sa_select
@@ -31,6 +31,8 @@ from bot.escalation.staff import CASE_PAYLOAD, StaffDesk
 from bot.flows.service import StepOutcome
 
 MAX_RELAYED = 3000
+#: A burst of files from a person makes one note to the psychologists.
+MEDIA_NOTE_EVERY = timedelta(minutes=2)
 #: Messages to on-call staff that may quote a person (``bot.escalation.notify``).
 STAFF_PURPOSES = frozenset({notify.ALERT, notify.RELAY, notify.STAFF_REPLY})
 _CASES = Case.__table__  # type: ignore[attr-defined]
@@ -127,8 +129,11 @@ class EscalationHooks:
         inbound_id: int,
         text: str | None,
         now: datetime,
+        *,
+        media: str | None = None,
     ) -> list[int]:
-        """Pass the person's message to the psychologist talking with them."""
+        """Pass the person's message to the psychologist talking with them (a file: a note
+        that the person sent one, see ``_media_note``)."""
         case = self._conversation(session, participant_id)
         if case is None or case.id is None:
             return []
@@ -153,7 +158,10 @@ class EscalationHooks:
             "person",
             inbound=inbound_id,
             outbound=outbound[0] if outbound else None,
+            media=media,
         )
+        if media is not None:
+            self._media_note(session, case, now)
         return outbound
 
     # --- waiting for a human --------------------------------------------------------------
@@ -165,32 +173,55 @@ class EscalationHooks:
         return conn.execute(_PENDING_SIGNAL, {"b_participant": participant_id}).first() is None
 
     def note_waiting(
-        self, session: Session, participant_id: int, inbound_id: int, kind: str, now: datetime
-    ) -> None:
+        self,
+        session: Session,
+        participant_id: int,
+        inbound_id: int,
+        kind: str,
+        now: datetime,
+        *,
+        media: str | None = None,
+    ) -> bool:
         case = session.exec(
             select(Case).where(Case.participant_id == participant_id, Case.status != "resolved")
         ).first()
         if case is None or case.id is None:
-            return  # the signal is not a case yet: the message is in the person's transcript
+            return False  # the signal is not a case yet: the message is in the transcript
         if kind == "safety_plan":
             notify.event(session, case.id, "safety_plan", now, "person")
-            return
+            return True
         notify.event(
-            session, case.id, "message_from_person", now, "person", inbound=inbound_id, media=kind
+            session, case.id, "message_from_person", now, "person", inbound=inbound_id, media=media
         )
-        if kind != "text":
+        if media is not None:
             self._media_note(session, case, now)
+        return True
 
     def _media_note(self, session: Session, case: Case, now: datetime) -> None:
+        """Tell whoever has the case (or, while nobody has it, the psychologists the chain
+        alerted) that the person sent a file, at most once a ``MEDIA_NOTE_EVERY``: a burst of
+        photos is one note. The next alerts of the chain name the files too."""
+        assert case.id is not None
         roster = self.esc.roster
+        if roster is None or _noted_lately(session, case.id, now):
+            return
         owner_id = case.conversation_with or case.acknowledged_by
-        owner = roster.get(owner_id) if roster is not None and owner_id else None
-        contacts = notify.usable_contacts(self.esc, owner) if owner is not None else []
-        if owner is None or not contacts or case.id is None:
-            return  # nobody has it yet: the chain's alerts go on, the case log shows it
-        body = self.esc.texts.get(owner.language).render("media_from_person", case=case.id)
-        channel, contact = contacts[0]
-        notify.staff_message(session, self.esc, channel, contact, body, now, purpose=notify.RELAY)
+        ids = [owner_id] if owner_id else notify.notified_psychologists(session, case.id)
+        counts = notify.media_counts(session, case.id)
+        for pid in ids:
+            person = roster.get(pid)
+            contacts = notify.usable_contacts(self.esc, person) if person is not None else []
+            if person is None or not contacts:
+                continue
+            catalog = self.esc.texts.get(person.language)
+            body = catalog.render(
+                "media_from_person", case=case.id, what=catalog.media_list(counts)
+            )
+            channel, contact = contacts[0]
+            notify.staff_message(
+                session, self.esc, channel, contact, body, now, purpose=notify.RELAY
+            )
+        notify.event(session, case.id, "media_noted", now, "system", notify=ids)
 
     # --- deletion ----------------------------------------------------------------------------
 
@@ -297,3 +328,13 @@ def _scrub_staff_messages(session: Session, words: list[str], marker: str) -> No
             text = text.replace(word, marker)
         row.text = text
         session.add(row)
+
+
+def _noted_lately(session: Session, case_id: int, now: datetime) -> bool:
+    last = session.exec(
+        select(CaseEvent.at)
+        .where(CaseEvent.case_id == case_id, CaseEvent.kind == "media_noted")
+        .order_by(col(CaseEvent.id).desc())
+        .limit(1)
+    ).first()
+    return last is not None and now - last < MEDIA_NOTE_EVERY

@@ -55,6 +55,8 @@ EVENT_KINDS: tuple[str, ...] = (
     "chain_ended",
     "note_added",
     "transferred",
+    "media_noted",
+    "media_viewed",
 )
 STEP_STATUSES: tuple[str, ...] = ("pending", "done", "cancelled")
 

@@ -19,6 +19,7 @@ from bot.escalation.context import Escalation
 from bot.escalation.models import Case, CaseEvent, CaseNotification
 from bot.escalation.roster import PsychologistEntry
 from bot.escalation.texts import StaffCatalog
+from bot.flows.types import MEDIA_KINDS
 
 ALERT = "alert"
 RELAY = "relay"
@@ -61,11 +62,14 @@ def alert_text(
     *,
     new_signal: bool = False,
     channel: str = "telegram",
+    media: dict[str, int] | None = None,
 ) -> str:
     reason = case.reason
     quote = quote_of(case)
     if quote:
         reason = f"{reason}\n{catalog.render('quote', text=short_quote(quote))}"
+    if media:
+        reason = f"{reason}\n{catalog.render('alert_media', what=catalog.media_list(media))}"
     if new_signal:
         step = catalog.render("alert_new_signal", case=case.id)
     elif step_index == 0:
@@ -178,7 +182,14 @@ def alert(
     catalog = esc.texts.get(psychologist.language)
     person = session.get(Participant, case.participant_id) if case.participant_id else None
     text = alert_text(
-        catalog, case, person, now, step_index, new_signal=new_signal, channel=channel
+        catalog,
+        case,
+        person,
+        now,
+        step_index,
+        new_signal=new_signal,
+        channel=channel,
+        media=media_counts(session, case.id),
     )
     row = staff_message(
         session, esc, channel, contact, text, now, purpose=ALERT, choices=buttons(catalog, case.id)
@@ -205,6 +216,21 @@ def alert(
         notification=notification.id,
     )
     return notification
+
+
+def media_counts(session: Session, case_id: int) -> dict[str, int]:
+    """The files the person sent on this case, by kind (``bot.flows.types.MediaKind``)."""
+    details = session.exec(
+        select(CaseEvent.detail).where(
+            CaseEvent.case_id == case_id, CaseEvent.kind == "message_from_person"
+        )
+    ).all()
+    counts: dict[str, int] = {}
+    for detail in details:
+        kind = detail.get("media") if isinstance(detail, dict) else None
+        if isinstance(kind, str) and kind in MEDIA_KINDS:
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts
 
 
 def notified_psychologists(session: Session, case_id: int) -> list[str]:

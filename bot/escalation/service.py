@@ -56,7 +56,7 @@ DASHBOARD_PREFIX = "dashboard:"
 PSYCHOLOGIST_MESSAGE = "psychologist_message"
 MAX_MESSAGE = 3000
 MAX_NOTE = 2000
-ACCESS_KINDS = frozenset({"viewed", "revealed"})
+ACCESS_KINDS = frozenset({"viewed", "revealed", "media_viewed"})
 #: Openings of a case by one user within this time are audited once ("revealed" always is).
 VIEW_COLLAPSE = timedelta(minutes=10)
 T = TypeVar("T")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.content.messages import placeholders
 from bot.content.yamlio import load_yaml
 from bot.escalation.models import OUTCOMES, PRIORITIES, STATUSES
+from bot.flows.types import MEDIA_KINDS
 
 LANGUAGES: tuple[str, ...] = ("es", "en")
 REQUIRED_TEXT: tuple[str, ...] = (
@@ -40,6 +41,7 @@ REQUIRED_TEXT: tuple[str, ...] = (
     "case_line",
     "relay",
     "media_from_person",
+    "alert_media",
     "to_person",
     "oncall_usage",
     "oncall_added",
@@ -69,10 +71,18 @@ class StaffCatalog(BaseModel):
     status: dict[str, str]
     outcome: dict[str, str]
     button: dict[str, str]
+    #: What a person attached, by ``bot.flows.types.MediaKind``.
+    media: dict[str, str]
     text: dict[str, str]
 
     def render(self, key: str, **values: object) -> str:
         return self.text[key].format(**values)
+
+    def media_list(self, counts: dict[str, int]) -> str:
+        """``{"voice": 2, "photo": 1}`` → ``nota de voz ×2, foto``."""
+        return ", ".join(
+            self.media.get(kind, kind) + (f" ×{n}" if n > 1 else "") for kind, n in counts.items()
+        )
 
 
 class StaffTexts:
@@ -107,6 +117,7 @@ def _check(name: str, catalog: StaffCatalog) -> None:
         ("status", STATUSES),
         ("outcome", OUTCOMES),
         ("button", ("ack", "resolve")),
+        ("media", MEDIA_KINDS),
         ("text", REQUIRED_TEXT),
     ):
         missing = [k for k in keys if k not in getattr(catalog, section)]

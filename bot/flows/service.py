@@ -134,6 +134,8 @@ class StepHooks(Protocol):
         inbound_id: int,
         text: str | None,
         now: datetime,
+        *,
+        media: str | None = None,
     ) -> list[int]: ...
 
     def person_deleted(self, session: Session, participant: Participant, now: datetime) -> None: ...
@@ -143,9 +145,17 @@ class StepHooks(Protocol):
         ...
 
     def note_waiting(
-        self, session: Session, participant_id: int, inbound_id: int, kind: str, now: datetime
-    ) -> None:
-        """A message (or media, or a safety plan) from a waiting person joins their case."""
+        self,
+        session: Session,
+        participant_id: int,
+        inbound_id: int,
+        kind: str,
+        now: datetime,
+        *,
+        media: str | None = None,
+    ) -> bool:
+        """A message (or a file, or a safety plan) from a waiting person joins their case;
+        a file (``media``: its kind) joins any open case. True when a case took it."""
         ...
 
 
@@ -202,6 +212,11 @@ class ConversationService:
             kind=msg.kind,
             text=msg.text[:MAX_STORED_TEXT] if msg.text else None,
             payload=msg.payload,
+            media_kind=msg.media.kind if msg.media else None,
+            media_type=msg.media.content_type if msg.media else None,
+            media_ref_enc=(
+                self.cipher.encrypt(msg.media.ref) if msg.media and msg.media.ref else None
+            ),
             urgent=holds_crisis_words(msg, self.flow.detect_crisis),
             received_at=msg.received_at,
         )
@@ -369,18 +384,26 @@ class ConversationService:
             self.flow.end_waiting(conv)
             was_waiting = False
         step = (self.flow.step_paused if paused else self.flow.step)(conv, msg, now)
-        if hooks is not None and (was_waiting or conv.state in WAITING_STATES):
-            # The psychologist sees what a waiting person writes, on the case.
-            hooks.note_waiting(session, person.id, pending.id, pending.kind, now)
-        elif hooks is not None and pending.kind != "text":
-            # Media from anyone with an open case (a psychologist talking with them included):
-            # the case log shows it and whoever has the case is told.
-            hooks.note_waiting(session, person.id, pending.id, pending.kind, now)
+        # While a psychologist talks with the person, ``relay`` puts the message on the case.
+        on_case = paused
+        if (
+            hooks is not None
+            and not paused
+            and (was_waiting or conv.state in WAITING_STATES or pending.media_kind is not None)
+        ):
+            # The psychologist sees on the case what a waiting person writes, and any file
+            # from a person with an open case (a psychologist talking with them included);
+            # whoever has the case is told of a file.
+            on_case = hooks.note_waiting(
+                session, person.id, pending.id, pending.kind, now, media=pending.media_kind
+            )
 
         keep_text = conv.state not in NO_CONSENT_STATES or _consented(step.effects)
         # (without consent nothing is kept)
         kept = pending.text if keep_text else None
-        self.store.finish_message(conn, pending.id, person.id, now, kept)
+        self.store.finish_message(
+            conn, pending.id, person.id, now, kept, keep_media=keep_text or on_case
+        )
         outcome = StepOutcome(inbound_id=pending.id, participant_id=person.id, replies=step.replies)
         # Erasure, or a refusal of consent (which keeps only the refusal): the person goes.
         deleted = any(isinstance(e, (DeleteData, ForgetMessages)) for e in step.effects)
@@ -411,7 +434,9 @@ class ConversationService:
             conn, self._outbox_rows(person, step.replies, pending.channel, now, detached=deleted)
         )
         if paused and hooks is not None:
-            outcome.outbound_ids += hooks.relay(session, person.id, pending.id, pending.text, now)
+            outcome.outbound_ids += hooks.relay(
+                session, person.id, pending.id, pending.text, now, media=pending.media_kind
+            )
         return outcome
 
     def _new_person(self, conn: Connection, pending: PendingMessage, now: datetime) -> Person:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, insert, select, update
+from sqlalchemy import Boolean, Connection, Table, and_, bindparam, insert, select, update
+from sqlalchemy import case as sa_case
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.db.models import Conversation, InboundMessage, OutboundMessage, Participant
@@ -64,6 +65,8 @@ class PendingMessage:
     text: str | None
     payload: str | None
     received_at: datetime
+    #: What was attached (``bot.flows.types.MediaKind``), if anything.
+    media_kind: str | None
     person: Person | None
     conversation: StoredConversation | None
 
@@ -78,6 +81,7 @@ _MESSAGE_COLUMNS = (
     _INBOX.c.text,
     _INBOX.c.payload,
     _INBOX.c.received_at,
+    _INBOX.c.media_kind,
 )
 _PERSON_COLUMNS = (
     _PEOPLE.c.id,
@@ -141,6 +145,11 @@ class StepStore:
                 processed_at=bindparam("b_now"),
                 sender_enc=None,
                 text=bindparam("b_text"),
+                # The attachment's reference goes with the text, unless it joined a case.
+                media_ref_enc=sa_case(
+                    (bindparam("b_keep_media", type_=Boolean), _INBOX.c.media_ref_enc),
+                    else_=None,
+                ),
             )
         )
         self._touch_person = (
@@ -224,10 +233,18 @@ class StepStore:
         person_id: int | None,
         now: datetime,
         text: str | None,
+        *,
+        keep_media: bool,
     ) -> None:
         conn.execute(
             self._finish_message,
-            {"b_id": message_id, "b_person": person_id, "b_now": now, "b_text": text},
+            {
+                "b_id": message_id,
+                "b_person": person_id,
+                "b_now": now,
+                "b_text": text,
+                "b_keep_media": keep_media,
+            },
         )
 
     def save_person(self, conn: Connection, person: Person, *, opt_out_changed: bool) -> None:

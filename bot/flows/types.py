@@ -7,6 +7,29 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 MessageKind = Literal["text", "unsupported"]
+#: What a person sent that is not text. ``other``: a location, a contact, a poll… (nothing
+#: the server can fetch).
+MediaKind = Literal["voice", "audio", "photo", "video", "document", "sticker", "other"]
+MEDIA_KINDS: tuple[MediaKind, ...] = (
+    "voice",
+    "audio",
+    "photo",
+    "video",
+    "document",
+    "sticker",
+    "other",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A file a person sent, as the platform names it: a Telegram ``file_id`` or a Twilio
+    ``MediaUrl``. The server fetches it through the platform's API when a psychologist opens
+    it in the dashboard; it is never downloaded otherwise."""
+
+    kind: MediaKind
+    ref: str | None = None
+    content_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +39,7 @@ class Inbound:
     ``provider_message_id`` is the platform's id (Telegram ``update_id``, Twilio
     ``MessageSid``); a repeat of the same id is recognised as a redelivery.
     ``payload`` is a button's payload; ``kind`` is ``unsupported`` for stickers, photos…
+    without text; ``media`` is what was attached (a photo with a caption is ``text``).
     """
 
     channel: str
@@ -25,6 +49,7 @@ class Inbound:
     text: str = ""
     payload: str | None = None
     kind: MessageKind = "text"
+    media: Media | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -207,3 +207,59 @@ def test_bot_id_of_a_token() -> None:
     assert bot_id_of("123456:ABC-def") == "123456"
     assert bot_id_of(None) == "0"
     assert bot_id_of("garbage") == "0"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            {"voice": {"file_id": "v", "file_unique_id": "u", "duration": 3,
+                       "mime_type": "audio/ogg"}},
+            ("voice", "v", "audio/ogg"),
+        ),
+        (
+            {"photo": [{"file_id": "small", "file_unique_id": "a", "width": 9, "height": 9},
+                       {"file_id": "large", "file_unique_id": "b", "width": 99, "height": 99}]},
+            ("photo", "large", "image/jpeg"),
+        ),
+        (
+            {"video_note": {"file_id": "n", "file_unique_id": "u", "length": 9, "duration": 2}},
+            ("video", "n", None),
+        ),
+        (
+            {"document": {"file_id": "d", "file_unique_id": "u", "mime_type": "application/pdf"}},
+            ("document", "d", "application/pdf"),
+        ),
+        (
+            {"sticker": {"file_id": "s", "file_unique_id": "u", "width": 1, "height": 1,
+                         "is_animated": True, "is_video": False, "type": "regular"}},
+            ("sticker", "s", None),
+        ),
+        (
+            {"sticker": {"file_id": "s", "file_unique_id": "u", "width": 1, "height": 1,
+                         "is_animated": False, "is_video": False, "type": "regular"}},
+            ("sticker", "s", "image/webp"),
+        ),
+        ({"location": {"latitude": -12.0, "longitude": -77.0}}, ("other", None, None)),
+    ],
+    ids=["voice", "photo-largest", "video-note", "pdf", "animated-sticker", "sticker", "location"],
+)  # fmt: skip
+def test_the_file_a_person_sent_is_kept_by_reference(
+    content: dict[str, Any], expected: tuple[str, str | None, str | None]
+) -> None:
+    parsed = parse({"update_id": 6, "message": message(**content)})
+    assert parsed.inbound is not None and parsed.inbound.media is not None
+    media = parsed.inbound.media
+    assert (media.kind, media.ref, media.content_type) == expected
+
+
+def test_a_photo_with_a_caption_is_text_with_its_file() -> None:
+    photo = [{"file_id": "p", "file_unique_id": "u", "width": 1, "height": 1}]
+    parsed = parse({"update_id": 7, "message": message(photo=photo, caption="mire")})
+    assert parsed.inbound is not None and parsed.inbound.kind == "text"
+    assert parsed.inbound.media is not None and parsed.inbound.media.ref == "p"
+
+
+def test_text_has_no_media() -> None:
+    parsed = parse({"update_id": 7, "message": message(text="hola")})
+    assert parsed.inbound is not None and parsed.inbound.media is None

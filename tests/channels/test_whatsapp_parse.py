@@ -158,3 +158,51 @@ def test_hmac_sha256_signatures_are_checked_when_announced() -> None:
     header = "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256"
     assert signature_valid(TOKEN, url, fields, signature, header)
     assert not signature_valid(TOKEN, url, fields, signature)  # read as SHA-1
+
+
+MEDIA_URL = f"https://api.twilio.com/2010-04-01/Accounts/AC{'0' * 32}/Messages/{SID}/Media/ME1"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "kind"),
+    [
+        ("audio/ogg", "voice"),
+        ("image/jpeg", "photo"),
+        ("image/webp", "sticker"),
+        ("video/mp4", "video"),
+        ("application/pdf", "document"),
+    ],
+)
+def test_the_attached_file_is_kept_by_reference(content_type: str, kind: str) -> None:
+    fields = form(Body="", NumMedia="1", MediaUrl0=MEDIA_URL, MediaContentType0=content_type)
+    inbound = parse_message(fields, received_at=NOW).inbound
+    assert inbound is not None and inbound.media is not None
+    assert (inbound.media.kind, inbound.media.ref, inbound.media.content_type) == (
+        kind,
+        MEDIA_URL,
+        content_type,
+    )
+
+
+def test_a_caption_is_text_with_its_file_and_plain_text_has_none() -> None:
+    fields = form(Body="mire", NumMedia="1", MediaUrl0=MEDIA_URL, MediaContentType0="image/png")
+    inbound = parse_message(fields, received_at=NOW).inbound
+    assert inbound is not None and inbound.kind == "text"
+    assert inbound.media is not None and inbound.media.kind == "photo"
+    plain = parse_message(form(), received_at=NOW).inbound
+    assert plain is not None and plain.media is None
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"Body": "", "Latitude": "-12", "Longitude": "-77"},
+        {"Body": "aquí estoy", "Latitude": "-12", "Longitude": "-77"},
+        {"Body": "", "NumMedia": "1", "MediaUrl0": "http://insecure.example/x"},
+    ],
+    ids=["location", "location-with-label", "not-https"],
+)
+def test_what_cannot_be_fetched_is_other(fields: dict[str, str]) -> None:
+    inbound = parse_message(form(**fields), received_at=NOW).inbound
+    assert inbound is not None and inbound.media is not None
+    assert (inbound.media.kind, inbound.media.ref) == ("other", None)

@@ -186,7 +186,7 @@ async def test_a_voice_note_while_waiting_gets_kind_words_the_lines_and_joins_th
     assert "no puedo escuchar audios" in reply and "113" in reply and "106" in reply
     assert "sigo aquí con usted" in reply.lower()  # still waiting, with us
     media = [e for e in events(stack) if e.kind == "message_from_person"]
-    assert [e.detail.get("media") for e in media] == ["unsupported"]
+    assert [e.detail.get("media") for e in media] == ["voice"]
 
 
 async def test_media_reaches_the_psychologist_who_has_the_case_on_telegram(stack: Stack) -> None:
@@ -199,6 +199,6 @@ async def test_media_reaches_the_psychologist_who_has_the_case_on_telegram(stack
     await stack.post({"update_id": next_update_id(), "message": message(chat, photo=photo)})
     await stack.settle()
     note = stack.sent_to(ANA)[-1]["text"]
-    assert f"Caso #{case_id}" in note and "audio, foto, video o documento" in note
+    assert f"Caso #{case_id}" in note and "la persona envió: foto" in note
     media = [e for e in events(stack) if e.kind == "message_from_person"]
-    assert "unsupported" in [e.detail.get("media") for e in media]
+    assert "photo" in [e.detail.get("media") for e in media]

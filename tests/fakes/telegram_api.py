@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.base import FakeApi
@@ -149,11 +149,15 @@ class FakeTelegramApi(FakeApi):
             "setWebhook": self._set_webhook,
             "getWebhookInfo": self._get_webhook_info,
             "deleteWebhook": self._delete_webhook,
+            "getFile": self._get_file,
         }
+        #: Files people "sent": file_id → (file_path, content); see ``add_file``.
+        self.files: dict[str, tuple[str, bytes]] = {}
         self._current_token = self.token
         self.app = Starlette(
             routes=[
                 Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
                 Route("/{path:path}", self._not_found, methods=["GET", "POST"]),
             ]
         )
@@ -217,6 +221,11 @@ class FakeTelegramApi(FakeApi):
         target = None if chat_id is None else str(chat_id)
         self.faults.add(method, Fault(None, None, seconds, target, times))
 
+    def add_file(self, file_id: str, content: bytes, file_path: str = "voice/file_1.oga") -> None:
+        """A file a person sent: ``getFile`` describes it and the file URL serves it."""
+        with self._lock:
+            self.files[file_id] = (file_path, content)
+
     def clear_faults(self) -> None:
         self.faults.clear()
 
@@ -275,6 +284,28 @@ class FakeTelegramApi(FakeApi):
             return err.status, error_body(err.status, err.description), delay
         return 200, {"ok": True, "result": result}, delay
 
+    async def _file(self, request: Request) -> Response:
+        """``GET /file/bot<token>/<file_path>``: the file's bytes (404 for anything else)."""
+        token = request.path_params["token"]
+        path = request.path_params["path"]
+        self.log.append(
+            RecordedCall(
+                method="downloadFile",
+                params={"file_path": path},
+                time=time.monotonic(),
+                status=200,
+                path=request.url.path,
+                content_type="",
+                raw={},
+                headers=dict(request.headers),
+            )
+        )
+        with self._lock:
+            found = [body for file_path, body in self.files.values() if file_path == path]
+        if token not in self.tokens or not found:
+            return Response(b"Not Found", status_code=404)
+        return Response(found[0], media_type="application/octet-stream")
+
     # -- methods -------------------------------------------------------------------------
     def _bot_user(self) -> dict[str, Any]:
         return {
@@ -285,6 +316,20 @@ class FakeTelegramApi(FakeApi):
             "can_join_groups": False,
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
+        }
+
+    def _get_file(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params.get("file_id") or "")
+        with self._lock:
+            found = self.files.get(file_id)
+        if found is None:
+            raise ApiError(400, "Bad Request: wrong file_id or the file is temporarily unavailable")
+        file_path, content = found
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(content),
+            "file_path": file_path,
         }
 
     def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.base import FakeApi
@@ -120,12 +120,17 @@ class FakeTwilioApi(FakeApi):
         self.log = CallLog()
         self.faults = FaultBook()
         self.messages: dict[str, dict[str, Any]] = {}
+        #: Files people "sent": media path → (content, content type); see ``add_media``.
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self._cdn: dict[str, str] = {}
         self._lock = threading.Lock()
         messages = f"{API_PREFIX}/{{account}}/Messages"
         self.app = Starlette(
             routes=[
                 Route(f"{messages}.json", self._create, methods=["POST"]),
                 Route(f"{messages}/{{sid}}.json", self._fetch, methods=["GET"]),
+                Route(f"{messages}/{{sid}}/Media/{{media}}", self._media, methods=["GET"]),
+                Route("/cdn/{key}", self._cdn_file, methods=["GET"]),
                 Route("/{path:path}", self._not_found, methods=["GET", "POST", "DELETE"]),
             ]
         )
@@ -195,6 +200,53 @@ class FakeTwilioApi(FakeApi):
 
     def clear_faults(self) -> None:
         self.faults.clear()
+
+    def add_media(self, message_sid: str, content: bytes, content_type: str) -> str:
+        """A file attached to an incoming message: returns its ``MediaUrl`` as Twilio gives
+        it (``https://api.twilio.com/…``; point the client at this fake to fetch it)."""
+        media_sid = "ME" + secrets.token_hex(16)
+        path = f"{API_PREFIX}/{self.account_sid}/Messages/{message_sid}/Media/{media_sid}"
+        with self._lock:
+            self.media[path] = (content, content_type)
+        return f"https://api.twilio.com{path}"
+
+    def _authorised(self, request: Request) -> bool:
+        credentials = _basic_auth(request.headers.get("authorization", ""))
+        return credentials == (self.account_sid, self.auth_token)
+
+    async def _media(self, request: Request) -> Response:
+        """Like Twilio: the account's credentials, then a redirect to the file's storage."""
+        self.log.append(
+            RecordedCall(
+                method="media.fetch",
+                params={},
+                time=time.monotonic(),
+                status=200,
+                path=request.url.path,
+                content_type="",
+                raw={},
+                headers=dict(request.headers),
+            )
+        )
+        if not self._authorised(request):
+            return JSONResponse(error_body(20003), status_code=401)
+        with self._lock:
+            found = request.url.path in self.media
+            key = secrets.token_hex(8)
+            if found:
+                self._cdn[key] = request.url.path
+        if not found:
+            return JSONResponse(error_body(20404), status_code=404)
+        return RedirectResponse(f"/cdn/{key}", status_code=307)
+
+    async def _cdn_file(self, request: Request) -> Response:
+        with self._lock:
+            path = self._cdn.get(request.path_params["key"])
+            found = self.media.get(path) if path else None
+        if found is None:
+            return Response(b"Not Found", status_code=404)
+        content, content_type = found
+        return Response(content, media_type=content_type)
 
     # -- HTTP ----------------------------------------------------------------------------
     async def _not_found(self, request: Request) -> JSONResponse:

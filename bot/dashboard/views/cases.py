@@ -10,8 +10,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
-from bot.dashboard import casework, notes, people, person_history, replies
+from bot.channels.media import MediaUnavailable, fetch_media
+from bot.dashboard import casework, media, notes, people, person_history, replies
 from bot.dashboard.accounts import ActiveSession
 from bot.dashboard.auth import SessionDep, page_for
 from bot.dashboard.charts import score_chart
@@ -57,6 +59,7 @@ def _case_page(
         scores=score_chart(person_history.score_series(screenings), page.t("case.scores")),
         other_cases=person_history.other_cases(runtime.db, pid, case_id) if pid else [],
         lines=people.transcript(runtime.db, pid, casework.STAFF_PURPOSES) if pid else [],
+        case_id=case_id,
         events=casework.timeline(runtime, case_id, page),
         safety_plan=(latest_plan(runtime.db, case.participant_id) if case.participant_id else None),
         notes=notes.of_case(runtime.db, case_id),
@@ -107,7 +110,37 @@ def messages(request: Request, active: SessionDep, case_id: RowId) -> Response:
         if case.participant_id
         else []
     )
-    return render(page_for(request, active), "_messages.html", lines=lines)
+    return render(page_for(request, active), "_messages.html", lines=lines, case_id=case_id)
+
+
+@router.get("/cases/{case_id}/media/{message_id}")
+async def open_media(
+    request: Request, active: SessionDep, case_id: RowId, message_id: RowId
+) -> Response:
+    """A file the person sent, fetched from the platform now (never stored); each opening is
+    written to the case's log."""
+    runtime = dashboard(request).runtime
+    page = page_for(request, active)
+    case = await run_in_threadpool(casework.get_case, runtime, case_id, page)
+    found = (
+        await run_in_threadpool(media.stored_media, runtime, case.participant_id, message_id)
+        if case is not None and case.participant_id is not None
+        else None
+    )
+    if found is None:
+        return _not_found(request, active)
+    await run_in_threadpool(casework.record_media_view, runtime, case_id, active.user)
+    try:
+        fetched = await fetch_media(runtime.settings, found.channel, found.ref)
+    except MediaUnavailable as exc:
+        status = 404 if exc.reason == "gone" else 502
+        return render(page, "media_unavailable.html", status, reason=exc.reason, case_id=case_id)
+    media_type = media.served_type(found.content_type, fetched.content_type)
+    return Response(
+        fetched.body,
+        media_type=media_type,
+        headers=media.headers_for(media_type, found.kind, message_id),
+    )
 
 
 @router.get("/cases/{case_id}/timeline")
