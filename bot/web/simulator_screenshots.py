@@ -36,9 +36,8 @@ def _say(page: Any, text: str) -> None:
     before = page.locator(".msg.bot").count()
     page.fill("#text", text)
     page.press("#text", "Enter")
-    page.wait_for_function(
-        f"document.querySelectorAll('.msg.bot').length > {before}", timeout=15_000
-    )
+    # A locator wait, not a JavaScript predicate: the simulator's policy forbids eval.
+    page.locator(".msg.bot").nth(before).wait_for(timeout=15_000)
 
 
 def photograph(url: str, out: Path) -> None:
