@@ -603,7 +603,7 @@ class ConversationService:
 
     def _delete_person(self, session: Session, pid: int, *, keep_refusal: bool = False) -> None:
         """Erase a person: profile, identifiers, conversation, consents, screenings, the
-        words of their messages and of their risk signals, and the replies sent to them.
+        words (and files) of their messages and of their risk signals, and the replies sent to them.
         Inbound ids stay (without text, owner or sender) so a late redelivery is still
         recognised; risk signals stay without their words (rule, priority, time), and so
         does an open case (``StepHooks.person_deleted``). ``keep_refusal``: a refusal of
@@ -620,6 +620,9 @@ class ConversationService:
             .values(
                 text=None,
                 payload=None,
+                media_kind=None,
+                media_type=None,
+                media_ref_enc=None,
                 participant_id=None,
                 sender_hash=ERASED_SENDER,
                 sender_enc=None,

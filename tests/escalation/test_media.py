@@ -258,3 +258,22 @@ async def test_a_file_from_someone_without_consent_or_case_is_not_kept(
         row = session.exec(select(InboundMessage)).one()
     assert (row.media_kind, row.media_type, row.media_ref_enc) == ("photo", "image/jpeg", None)
     assert events(db, "message_from_person") == []
+
+
+async def test_erasing_the_person_erases_their_files_and_the_case_page_shows_none(
+    stack: Stack, db: Engine
+) -> None:
+    case_id = await disclose(stack)
+    stack.api.add_file("voice-1", VOICE, "voice/file_7.oga")
+    await send_voice(stack, "voice-1")
+    await stack.say(PERSON, "borrar", "1")
+    await stack.settle()
+    with Session(db) as session:
+        rows = session.exec(select(InboundMessage)).all()
+    assert rows and all(
+        (r.media_kind, r.media_type, r.media_ref_enc, r.text) == (None, None, None, None)
+        for r in rows
+    )
+    async with signed_in(stack, db) as browser:
+        page = await browser.get(f"/dashboard/cases/{case_id}")
+    assert page.status_code == 200 and _MEDIA_LINK.findall(page.text) == []
