@@ -132,6 +132,7 @@ REQUIRED_TEXT = (
     "waiting_choice_lines",
     "waiting_reply",
     "waiting_when",
+    "waiting_when_request",
     "waiting_when_late",
     "waiting_within_minutes",
     "waiting_within_hours",

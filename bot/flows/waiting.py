@@ -121,7 +121,8 @@ def when_text(content: Content, conv: ConvState, now: datetime) -> str:
     left = minutes - int((now - since).total_seconds() // 60)
     if left <= 0:
         return catalog.render("waiting_when_late")
-    return catalog.render("waiting_when", when=within(content, conv, left))
+    key = "waiting_when_request" if info.get("on_request") else "waiting_when"
+    return catalog.render(key, when=within(content, conv, left))
 
 
 def route(

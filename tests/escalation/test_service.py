@@ -76,6 +76,7 @@ def test_new_signals_join_the_open_case(desk: Desk) -> None:
     desk.say(PERSON, "5")  # talk to a psychologist: routine
     desk.tick()
     assert desk.case().priority == "routine"
+    desk.say(PERSON, "3")  # back to the menu while the request stands
     desk.say(PERSON, "1", *["0"] * 8, "2")
     desk.tick()
     [case] = desk.cases()
