@@ -17,6 +17,7 @@ from bot.dashboard.accounts import Accounts
 from bot.db.migrate import upgrade
 from bot.db.models import utcnow
 from bot.flows import Inbound
+from bot.flows.types import Media
 from bot.runtime import Runtime, build_runtime
 from bot.settings import load_settings
 from bot.web.app import create_app
@@ -41,7 +42,7 @@ class Stack:
     runtime: Runtime
     telegram: FakeTelegramApi
 
-    def say(self, chat: str, *texts: str) -> None:
+    def say(self, chat: str, *texts: str, media: Media | None = None) -> None:
         for text in texts:
             self.runtime.conversations.handle(
                 Inbound(
@@ -50,6 +51,8 @@ class Stack:
                     provider_message_id=f"cases-{next(_ids)}",
                     received_at=utcnow(),
                     text=text,
+                    kind="text" if text else "unsupported",
+                    media=media,
                 )
             )
 
@@ -148,8 +151,8 @@ def test_a_case_read_noted_answered_and_handed_over(page: Page, stack: Stack) ->
     # a prepared reply fills the box; it is edited, then sent
     page.select_option("#prepared", "check_safety")
     expect(page.locator("#reply")).to_have_value(
-        "Hola, soy del equipo de psicología del programa. Leí tu mensaje y quiero saber cómo "
-        "estás. ¿Estás a salvo en este momento?"
+        "Hola, soy del equipo de psicología del programa. Leí su mensaje y quiero saber cómo "
+        "está. ¿Está a salvo en este momento?"
     )
     page.fill("#reply", page.input_value("#reply") + " Soy María.")
     page.get_by_role("button", name="Enviar").click()
@@ -160,7 +163,7 @@ def test_a_case_read_noted_answered_and_handed_over(page: Page, stack: Stack) ->
         timeout=30,
         since=mark,
     )
-    assert "¿Estás a salvo en este momento?" in sent.params["text"]
+    assert "¿Está a salvo en este momento?" in sent.params["text"]
     assert not any(
         "prefiere que le escriban" in str(c.params.get("text"))
         for c in stack.telegram.calls("sendMessage")
@@ -212,3 +215,28 @@ def test_every_page_fits_a_360_px_phone(phone: Page, stack: Stack) -> None:
         expect(phone.locator("h1")).to_be_visible()
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, (path, width)
+
+
+def test_a_voice_note_opens_from_the_case_on_a_phone(phone: Page, stack: Stack) -> None:
+    chat = "700000104"
+    stack.say(chat, "hola", "1", "1", "me quiero matar", "1")
+    stack.telegram.add_file("voice-b1", b"OggS-voice-note", "voice/file_b1.oga")
+    stack.say(chat, "", media=Media("voice", "voice-b1", "audio/ogg"))
+    sign_in(phone, stack)
+    row = _row(phone, stack, chat)
+    expect(row).to_be_visible(timeout=SLOW)
+    row.get_by_role("link", name="Abrir").click()
+    voice = phone.locator("#messages .msg.person .media", has_text="nota de voz")
+    expect(voice).to_be_visible(timeout=SLOW)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    link = voice.get_by_role("link", name="abrir")
+    with phone.context.expect_page() as opened:
+        link.click()
+    tab = opened.value
+    tab.wait_for_load_state()
+    # The file came from the Bot API through the server, in this signed-in browser only.
+    answer = phone.request.get(f"{stack.url}{link.get_attribute('href')}")
+    assert answer.status == 200 and answer.body() == b"OggS-voice-note"
+    assert answer.headers["content-type"] == "audio/ogg"
+    tab.close()
+    expect(phone.locator("#timeline")).to_contain_text("Archivo abierto", timeout=SLOW)
