@@ -74,6 +74,16 @@ def test_one_register_usted_in_spanish(content: Content) -> None:
         assert not any(form in padded for form in tu_forms), key
 
 
+def test_band_and_result_texts_say_usted_too(content: Content) -> None:
+    tu_forms = (" tu ", " tus ", " Tus ", " te ", " ti.", " puedes ", " sientes ", " estás ", "Te ")
+    for instrument in content.instruments.values():
+        texts = [(b.code, b.label.es, b.action.es) for b in instrument.bands]
+        texts += [(r.code, r.label.es, r.action.es) for r in instrument.results]
+        for code, *words in texts:
+            padded = f" {' '.join(words)} "
+            assert not any(form in padded for form in tu_forms), (instrument.id, code)
+
+
 def test_no_prompt_speaks_of_numbers_above_buttons(content: Content) -> None:
     for lang in ("es", "en"):
         catalog = content.catalog(lang)
