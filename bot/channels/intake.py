@@ -29,6 +29,7 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from bot.crypto import Cipher
 from bot.db.engine import URGENT
 from bot.db.models import InboundMessage
+from bot.db.tables import table_of
 from bot.flows.machine import CrisisDetector
 from bot.flows.service import MAX_STORED_TEXT, Received, holds_crisis_words
 from bot.flows.types import Inbound
@@ -43,7 +44,7 @@ SLOW_COMMIT = 0.015
 #: …and stays so for SATURATION_HOLD seconds after the last sign of it.
 SATURATION_HOLD = 1.0
 
-_INBOUND: Table = InboundMessage.__table__  # type: ignore[attr-defined]
+_INBOUND: Table = table_of(InboundMessage)
 
 
 class IntakeUnavailable(RuntimeError):

@@ -22,6 +22,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.db.models import InboundMessage, OutboundMessage, Participant, RiskSignal
+from bot.db.tables import table_of
 from bot.escalation import cases as cases_mod
 from bot.escalation import notify
 from bot.escalation.context import Escalation
@@ -33,7 +34,7 @@ from bot.flows.service import StepOutcome
 MAX_RELAYED = 3000
 #: Messages to on-call staff that may quote a person (``bot.escalation.notify``).
 STAFF_PURPOSES = frozenset({notify.ALERT, notify.RELAY, notify.STAFF_REPLY})
-_CASES = Case.__table__  # type: ignore[attr-defined]
+_CASES = table_of(Case)
 #: Is a psychologist talking with this person? (Asked on every step: built once.)
 _IN_CONVERSATION = (
     sa_select(_CASES.c.id)
@@ -45,7 +46,7 @@ _IN_CONVERSATION = (
 )
 
 
-_SIGNALS = RiskSignal.__table__  # type: ignore[attr-defined]
+_SIGNALS = table_of(RiskSignal)
 _OPEN_CASE = (
     sa_select(_CASES.c.id)
     .where(

@@ -19,12 +19,13 @@ from sqlalchemy import Connection, Table, and_, bindparam, insert, select, updat
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.db.models import Conversation, InboundMessage, OutboundMessage, Participant
+from bot.db.tables import table_of
 from bot.delivery.window import RELEASED_ON_RETURN
 
-_INBOX: Table = InboundMessage.__table__  # type: ignore[attr-defined]
-_PEOPLE: Table = Participant.__table__  # type: ignore[attr-defined]
-_CONVERSATIONS: Table = Conversation.__table__  # type: ignore[attr-defined]
-_OUTBOX: Table = OutboundMessage.__table__  # type: ignore[attr-defined]
+_INBOX: Table = table_of(InboundMessage)
+_PEOPLE: Table = table_of(Participant)
+_CONVERSATIONS: Table = table_of(Conversation)
+_OUTBOX: Table = table_of(OutboundMessage)
 
 
 @dataclass(slots=True)
