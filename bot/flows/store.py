@@ -100,7 +100,6 @@ _CONVERSATION_COLUMNS = (
     _CONVERSATIONS.c.context,
     _CONVERSATIONS.c.last_activity_at,
 )
-_M, _P = len(_MESSAGE_COLUMNS), len(_PERSON_COLUMNS)
 
 
 class StepStore:
@@ -200,16 +199,16 @@ class StepStore:
         ).first()
         if row is None:
             return None
-        values = tuple(row)
-        person_values = values[_M : _M + _P]
-        conversation_values = values[_M + _P :]
+        # By name: each dataclass field is named after its column, labelled with a prefix.
+        fields = row._mapping
+        message = {c.name: fields[f"m_{c.name}"] for c in _MESSAGE_COLUMNS}
+        person = {c.name: fields[f"p_{c.name}"] for c in _PERSON_COLUMNS}
+        conversation = {c.name: fields[f"c_{c.name}"] for c in _CONVERSATION_COLUMNS}
         return PendingMessage(
-            *values[:_M],
-            person=Person(*person_values) if person_values[0] is not None else None,
+            **message,
+            person=Person(**person) if person["id"] is not None else None,
             conversation=(
-                StoredConversation(*conversation_values)
-                if conversation_values[0] is not None
-                else None
+                StoredConversation(**conversation) if conversation["id"] is not None else None
             ),
         )
 
