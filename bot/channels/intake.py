@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import ColumnDefault, Connection, Engine, Table
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from bot.crypto import Cipher
@@ -247,7 +247,7 @@ class _InboxInsert:
             c.type.dialect_impl(dialect).bind_processor(dialect) for c in self.columns
         ]
         self.defaults = [
-            c.default.arg if c.default is not None and c.default.is_scalar else None  # type: ignore[attr-defined]
+            c.default.arg if isinstance(c.default, ColumnDefault) and c.default.is_scalar else None
             for c in self.columns
         ]
         preparer = dialect.identifier_preparer
