@@ -142,7 +142,10 @@ def apply_kept(conn: Connection, provider_message_id: str, now: datetime) -> Non
     if not kept:
         return
     for _, status, error_code in kept:
-        RECEIPTS.inc(outcome=_apply(conn, Receipt(provider_message_id, status, error_code), now))
+        # The message was just written on ``conn``, so _apply finds it; were it gone, the
+        # receipt (deleted below) changed nothing.
+        applied = _apply(conn, Receipt(provider_message_id, status, error_code), now)
+        RECEIPTS.inc(outcome=applied or "ignored")
     conn.execute(delete(_RECEIPTS).where(_RECEIPTS.c.id.in_([row[0] for row in kept])))
 
 
