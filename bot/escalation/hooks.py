@@ -254,7 +254,8 @@ def _reason_without_words(
     by_id = {s.id: s for s in signals}
     for entry in kept:
         if entry.get("priority") == case.priority:
-            signal = by_id.get(entry.get("id"))  # type: ignore[arg-type]
+            entry_id = entry.get("id")
+            signal = by_id.get(entry_id) if isinstance(entry_id, int) else None
             if signal is not None:
                 return f"{signal.rule_id} · {signal.reason}"
             return str(entry.get("rule", ""))
