@@ -351,7 +351,8 @@ class Roster:
     # --- the chain ----------------------------------------------------------------------------
 
     def chain(self, priority: str) -> Chain:
-        found = self.data.escalation.get(priority)  # type: ignore[call-overload]  # a str, not the Literal
+        # The file's chains are keyed by the priority Literal; ``priority`` is any str.
+        found = self.data.escalation.get(priority)  # type: ignore[call-overload]
         return found or DEFAULT_CHAINS[priority]
 
     def is_working_time(self, at: datetime) -> bool:
