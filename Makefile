@@ -27,6 +27,7 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-dev
 	$(PY) -m ruff check bot tests
 	$(PY) -m ruff format --check bot tests
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 # The webhook fuzz tests (tests/fuzz) at length: FUZZ_BODIES bodies per webhook instead of
@@ -38,6 +39,7 @@ fuzz: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check bot tests
 	$(PY) -m ruff format --check bot tests
+	$(PY) -m mypy
 
 format: $(VENV)/.installed-dev
 	$(PY) -m ruff format bot tests
@@ -53,4 +55,4 @@ validate: $(VENV)/.installed-run
 	$(PY) -m bot validate-config
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -201,7 +201,7 @@ class Registry:
             raise ValueError(f"metric {metric.name} is already declared differently")
         if isinstance(existing, Histogram) and existing.bounds != getattr(metric, "bounds", None):
             raise ValueError(f"metric {metric.name} is already declared with other buckets")
-        return existing  # type: ignore[return-value]
+        return existing
 
     def counter(self, name: str, help: str, labels: Sequence[str] = ()) -> Counter:
         return self._declare(Counter(name, help, labels))

@@ -23,12 +23,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import ColumnDefault, Connection, Engine, Table
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from bot.crypto import Cipher
 from bot.db.engine import URGENT
 from bot.db.models import InboundMessage
+from bot.db.tables import table_of
 from bot.flows.machine import CrisisDetector
 from bot.flows.service import MAX_STORED_TEXT, Received, holds_crisis_words
 from bot.flows.types import Inbound
@@ -43,7 +44,7 @@ SLOW_COMMIT = 0.015
 #: …and stays so for SATURATION_HOLD seconds after the last sign of it.
 SATURATION_HOLD = 1.0
 
-_INBOUND: Table = InboundMessage.__table__  # type: ignore[attr-defined]
+_INBOUND: Table = table_of(InboundMessage)
 
 
 class IntakeUnavailable(RuntimeError):
@@ -259,7 +260,7 @@ class _InboxInsert:
             c.type.dialect_impl(dialect).bind_processor(dialect) for c in self.columns
         ]
         self.defaults = [
-            c.default.arg if c.default is not None and c.default.is_scalar else None  # type: ignore[attr-defined]
+            c.default.arg if isinstance(c.default, ColumnDefault) and c.default.is_scalar else None
             for c in self.columns
         ]
         preparer = dialect.identifier_preparer

@@ -23,7 +23,7 @@ from typing import Any
 from telegram import Chat, Message, Update
 
 from bot.channels.json_limits import nesting_within
-from bot.flows.types import Inbound, Media, MediaKind
+from bot.flows.types import Inbound, Media, MediaKind, MessageKind
 
 CHANNEL = "telegram"
 
@@ -162,6 +162,7 @@ def _interpret(
         return TelegramDelivery(update_id, ignored="unreadable")
     edited = update.edited_message is not None
     text = message.text if message.text is not None else message.caption
+    kind: MessageKind
     if not isinstance(text, str | None):
         # PTB keeps whatever JSON it was given: a list or an object is not text we can read.
         text, kind = "", "unsupported"

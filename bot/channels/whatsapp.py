@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
-from bot.flows.types import Inbound, Media, MediaKind
+from bot.flows.types import Inbound, Media, MediaKind, MessageKind
 
 CHANNEL = "whatsapp"
 ADDRESS_PREFIX = "whatsapp:"
@@ -86,14 +86,14 @@ def _signed_over(
     auth_token: str, url: str, params: FormParams, signature: str, settings_header: str | None
 ) -> bool:
     algorithm = get_signature_algorithm(settings_header)
-    validator = RequestValidator(auth_token)
+    validator = RequestValidator(auth_token)  # twilio is untyped: bool() for its answers
     try:
         expected = validator.compute_signature(url, params, algorithm)
     except ValueError:  # an algorithm this twilio version does not know: validate() says no
-        return validator.validate(url, params, signature, algorithm)
+        return bool(validator.validate(url, params, signature, algorithm))
     if hmac.compare_digest(expected.encode(), signature.encode("latin-1", "replace")):
         return True
-    return validator.validate(url, params, signature, algorithm)
+    return bool(validator.validate(url, params, signature, algorithm))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +118,7 @@ def parse_message(params: Mapping[str, list[str]], *, received_at: datetime) -> 
         return WhatsAppDelivery(ignored="no_message_id")
     body = form.first("Body")
     payload = form.first("ButtonPayload") or None
+    kind: MessageKind
     if body.strip() or payload:
         kind = "text"
     else:

@@ -79,7 +79,8 @@ def throttle_delay(failures: int) -> timedelta | None:
     if failures < FREE_FAILURES:
         return None
     steps = min(failures - FREE_FAILURES, 20)
-    return min(FIRST_DELAY * (2**steps), MAX_DELAY)
+    factor: int = 2**steps
+    return min(FIRST_DELAY * factor, MAX_DELAY)
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,7 @@ class Accounts:
             session.add(user)
             if {"role", "active", "password"} & set(changes):
                 session.execute(
-                    delete(DashboardSession).where(DashboardSession.user_id == user.id)  # type: ignore[arg-type]
+                    delete(DashboardSession).where(col(DashboardSession.user_id) == user.id)
                 )
             record_event(session, "user_updated", actor, username=user.username, **changes)
             session.commit()

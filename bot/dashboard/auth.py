@@ -26,7 +26,6 @@ from starlette.datastructures import FormData
 from bot.dashboard.accounts import ABSOLUTE_TIMEOUT, ActiveSession, LoginResult, csrf_matches
 from bot.dashboard.web import (
     LANG_COOKIE,
-    SECURITY_HEADERS,
     Page,
     dashboard,
     render,
@@ -34,6 +33,7 @@ from bot.dashboard.web import (
     strings,
 )
 from bot.web.client_address import client_address
+from bot.web.security_headers import SECURITY_HEADERS
 
 SESSION_COOKIE = "dash_session"
 LOGIN_CSRF_COOKIE = "dash_login_csrf"

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.dashboard import alerts, history, reasons
 from bot.dashboard.alerts import AlertState
@@ -150,7 +150,7 @@ def _participants(runtime: Runtime, ids: set[int]) -> dict[int, Participant]:
     if not ids:
         return {}
     with Session(runtime.db) as session:
-        rows = session.exec(select(Participant).where(Participant.id.in_(ids)))  # type: ignore[union-attr]
+        rows = session.exec(select(Participant).where(col(Participant.id).in_(ids)))
         return {p.id or 0: p for p in rows}
 
 

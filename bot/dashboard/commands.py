@@ -12,7 +12,7 @@ from bot.dashboard.models import ROLES
 from bot.settings import Settings
 
 
-def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     user = commands.add_parser("create-user", help="create a dashboard account")
     user.add_argument("--username", required=True)
     user.add_argument("--role", choices=ROLES, default="psychologist")

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.content import Content
 from bot.dashboard.accounts import record_event
@@ -68,9 +68,9 @@ def rows(db: Engine, since: datetime, until: datetime | None = None) -> Iterator
     with Session(db) as session:
         query = (
             select(Screening, Participant.pseudonym, Participant.channel)
-            .join(Participant, Participant.id == Screening.participant_id)  # type: ignore[arg-type]
+            .join(Participant, col(Participant.id) == Screening.participant_id)
             .where(Screening.completed_at >= since)
-            .order_by(Screening.completed_at, Screening.id)  # type: ignore[arg-type]
+            .order_by(col(Screening.completed_at), col(Screening.id))
         )
         if until is not None:
             query = query.where(Screening.completed_at < until)

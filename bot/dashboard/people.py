@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.content import Content
 from bot.crypto import Cipher, InvalidToken
@@ -129,7 +129,7 @@ def screenings(db: Engine, content: Content, participant_id: int, lang: str) -> 
         rows = session.exec(
             select(Screening)
             .where(Screening.participant_id == participant_id)
-            .order_by(Screening.completed_at.desc(), Screening.id.desc())  # type: ignore[attr-defined, union-attr]
+            .order_by(col(Screening.completed_at).desc(), col(Screening.id).desc())
         ).all()
     views: list[ScreeningView] = []
     for row in rows:
@@ -161,13 +161,13 @@ def transcript(db: Engine, participant_id: int, staff_purposes: frozenset[str]) 
         inbound = session.exec(
             select(InboundMessage)
             .where(InboundMessage.participant_id == participant_id)
-            .order_by(InboundMessage.id.desc())  # type: ignore[union-attr]
+            .order_by(col(InboundMessage.id).desc())
             .limit(MAX_TRANSCRIPT)
         ).all()
         outbound = session.exec(
             select(OutboundMessage)
             .where(OutboundMessage.participant_id == participant_id)
-            .order_by(OutboundMessage.id.desc())  # type: ignore[union-attr]
+            .order_by(col(OutboundMessage.id).desc())
             .limit(MAX_TRANSCRIPT)
         ).all()
     lines = [

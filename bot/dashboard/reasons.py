@@ -53,8 +53,9 @@ def _instrument_words(content: Content, page: Page, entry: dict[str, Any]) -> st
         return None
     lang = page.lang
     name = instrument.short_name.get(lang)
-    answers = entry.get("answers") if isinstance(entry.get("answers"), dict) else {}
-    items = entry.get("items") if isinstance(entry.get("items"), list) else []
+    kept_answers, kept_items = entry.get("answers"), entry.get("items")
+    answers: dict[str, Any] = kept_answers if isinstance(kept_answers, dict) else {}
+    items: list[Any] = kept_items if isinstance(kept_items, list) else []
     by_id = {item.id: item for item in instrument.items}
     said: list[str] = []
     for item_id in items[:MAX_ITEMS]:

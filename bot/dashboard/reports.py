@@ -136,7 +136,7 @@ def build_report(db: Engine, content: Content, period: Period) -> Report:
             select(Case).where(Case.opened_at >= start, Case.opened_at < end)
         ).all()
         resolved = session.exec(
-            select(Case).where(Case.resolved_at >= start, Case.resolved_at < end)  # type: ignore[operator]
+            select(Case).where(col(Case.resolved_at) >= start, col(Case.resolved_at) < end)
         ).all()
     _screening_figures(report, content, list(screenings))
     si = [s for s in signals if is_si_signal(s)]

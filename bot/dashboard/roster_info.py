@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.escalation import coverage
 from bot.escalation.models import PRIORITIES, CaseNotification
@@ -59,8 +59,8 @@ def _contact_states(
     with Session(runtime.db) as session:
         rows = session.exec(
             select(CaseNotification)
-            .where(CaseNotification.status.in_(("sent", "failed")))  # type: ignore[attr-defined]
-            .order_by(CaseNotification.id)  # type: ignore[arg-type]
+            .where(col(CaseNotification.status).in_(("sent", "failed")))
+            .order_by(col(CaseNotification.id))
         ).all()
     latest: dict[tuple[str, str], CaseNotification] = {}
     failures: dict[str, datetime] = {}

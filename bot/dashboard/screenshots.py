@@ -23,7 +23,7 @@ from pathlib import Path
 
 import uvicorn
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.dashboard import notes
 from bot.dashboard.accounts import Accounts
@@ -116,7 +116,7 @@ def seed(runtime: Runtime) -> int:
     with Session(runtime.db) as session:  # demo only: show the messages as delivered
         session.execute(
             update(OutboundMessage)
-            .where(OutboundMessage.status == "pending")  # type: ignore[arg-type]
+            .where(col(OutboundMessage.status) == "pending")
             .values(status="sent", sent_at=OutboundMessage.created_at)
         )
         session.commit()
@@ -177,7 +177,10 @@ def photograph(url: str, case_id: int, out: Path) -> None:
         page.fill("#transfer-note", "Sigue tú esta noche, por favor: ya aceptó la cita.")
         page.locator("#transfer").screenshot(path=str(out / "transfer.png"))
         phone = browser.new_page(viewport={"width": 360, "height": 740}, locale="es-PE")
-        phone.context.add_cookies(page.context.cookies())
+        cookies = page.context.cookies()
+        # Playwright's Cookie is what add_cookies takes, but its SetCookieParam TypedDict
+        # spells the same keys Optional, which mypy does not accept as compatible.
+        phone.context.add_cookies(cookies)  # type: ignore[arg-type]
         phone.goto(f"{url}/dashboard")
         phone.wait_for_selector("#queue-rows tr[data-case]")
         phone.screenshot(path=str(out / "queue-phone.png"))

@@ -13,6 +13,7 @@ import argparse
 import tempfile
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.dashboard.accounts import Accounts
 from bot.dashboard.screenshots import ARGS, CHROMIUM, serving
@@ -22,8 +23,11 @@ from bot.oncall import edit
 from bot.runtime import Runtime, build_runtime
 from bot.settings import ROOT, load_settings
 
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
+
 USER, PASSWORD = "rosa", "demo-password-not-for-use"
-PHONE = {"width": 360, "height": 780}
+PHONE: ViewportSize = {"width": 360, "height": 780}
 
 
 def seed_changes(runtime: Runtime) -> None:

@@ -28,6 +28,7 @@ from sqlalchemy import Engine, Table, bindparam, case, delete, exists, or_, sele
 
 from bot.db.engine import read_only
 from bot.db.models import OutboundMessage, Participant
+from bot.db.tables import table_of
 from bot.delivery import receipts
 from bot.delivery.person_marks import mark_person
 from bot.delivery.senders.base import Failure
@@ -53,8 +54,8 @@ PROGRESS_MARK = "#"
 #: Outcomes after which a farewell (the last reply to a person who is gone) is deleted.
 FINAL_STATUSES = frozenset({"sent", "failed", "held"})
 
-_OUT: Table = OutboundMessage.__table__  # type: ignore[attr-defined]
-_PEOPLE: Table = Participant.__table__  # type: ignore[attr-defined]
+_OUT: Table = table_of(OutboundMessage)
+_PEOPLE: Table = table_of(Participant)
 
 #: (channel, recipient_hash, purpose) -> seconds to wait before sending, or None: not now.
 Admit = Callable[[str, str, str], "float | None"]

@@ -10,9 +10,10 @@ from datetime import datetime
 from sqlalchemy import Connection, Table, update
 
 from bot.db.models import Participant
+from bot.db.tables import table_of
 from bot.delivery.senders.base import Failure
 
-_PEOPLE: Table = Participant.__table__  # type: ignore[attr-defined]
+_PEOPLE: Table = table_of(Participant)
 #: The person's column each failure sets.
 MARKS = {Failure.UNREACHABLE: "unreachable_at", Failure.OPTED_OUT: "opted_out_at"}
 

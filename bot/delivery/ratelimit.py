@@ -47,7 +47,7 @@ class RetryPolicy:
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1, 2, …): half of the
         capped exponential delay plus a random share of the other half."""
-        ceiling = min(self.cap, self.base * 2 ** max(0, min(attempt - 1, 32)))
+        ceiling = min(self.cap, self.base * 2.0 ** max(0, min(attempt - 1, 32)))
         return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
     def exhausted(self, attempts: int, created_at: datetime, now: datetime) -> bool:

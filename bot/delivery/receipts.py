@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, text, update
 
 from bot.db.models import DeliveryReceipt, OutboundMessage
+from bot.db.tables import table_of
 from bot.delivery.person_marks import mark_person, marks_person
 from bot.delivery.senders.base import Failure
 from bot.delivery.twilio_errors import failure_for_code
@@ -45,8 +46,8 @@ FAILED = frozenset({"failed", "undelivered"})
 KEEP_FOR = timedelta(days=1)
 MAX_ID = 64
 
-_OUT: Table = OutboundMessage.__table__  # type: ignore[attr-defined]
-_RECEIPTS: Table = DeliveryReceipt.__table__  # type: ignore[attr-defined]
+_OUT: Table = table_of(OutboundMessage)
+_RECEIPTS: Table = table_of(DeliveryReceipt)
 #: The advisory locks of receipts: (this space, a hash of the message id); the two-key form
 #: keeps them apart from the per-person locks of ``bot.flows.service``.
 _LOCK_SPACE = 0x52435054  # "RCPT"
@@ -141,7 +142,10 @@ def apply_kept(conn: Connection, provider_message_id: str, now: datetime) -> Non
     if not kept:
         return
     for _, status, error_code in kept:
-        RECEIPTS.inc(outcome=_apply(conn, Receipt(provider_message_id, status, error_code), now))
+        # The message was just written on ``conn``, so _apply finds it; were it gone, the
+        # receipt (deleted below) changed nothing.
+        applied = _apply(conn, Receipt(provider_message_id, status, error_code), now)
+        RECEIPTS.inc(outcome=applied or "ignored")
     conn.execute(delete(_RECEIPTS).where(_RECEIPTS.c.id.in_([row[0] for row in kept])))
 
 

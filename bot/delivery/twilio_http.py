@@ -31,7 +31,7 @@ _logger = logging.getLogger("twilio.http_client")
 _JSON_CONTENT_TYPES = frozenset({"application/json", "application/scim+json"})
 
 
-class TwilioTransportError(TwilioException):
+class TwilioTransportError(TwilioException):  # type: ignore[misc]  # twilio is untyped: Any
     """The request got no HTTP response (connection refused, timeout, ...).
 
     The underlying ``httpx.HTTPError`` is the ``__cause__``. After a read timeout Twilio may
@@ -104,7 +104,7 @@ def _check_timeout(timeout: float | None, default: float | None) -> float | None
     return timeout
 
 
-class BaseUrlHttpClient(HttpClient):
+class BaseUrlHttpClient(HttpClient):  # type: ignore[misc]  # twilio is untyped: Any
     """Synchronous twilio ``HttpClient`` on a pooled ``httpx.Client``."""
 
     def __init__(
@@ -141,7 +141,7 @@ class BaseUrlHttpClient(HttpClient):
             raw = self._client.request(**kwargs)
         except httpx.HTTPError as err:
             raise TwilioTransportError(f"{method.upper()} {url} failed: {err!r}") from err
-        self.log_response(raw.status_code, raw)  # type: ignore[arg-type]
+        self.log_response(raw.status_code, raw)
         response = Response(raw.status_code, raw.text, raw.headers)
         self._test_only_last_response = response
         return response
@@ -161,7 +161,7 @@ class BaseUrlHttpClient(HttpClient):
         self.close()
 
 
-class AsyncBaseUrlHttpClient(AsyncHttpClient):
+class AsyncBaseUrlHttpClient(AsyncHttpClient):  # type: ignore[misc]  # twilio is untyped: Any
     """Asynchronous twilio ``AsyncHttpClient`` on a pooled ``httpx.AsyncClient``.
 
     Use it with the SDK's ``*_async`` methods (``client.messages.create_async``) and close it
@@ -202,7 +202,7 @@ class AsyncBaseUrlHttpClient(AsyncHttpClient):
             raw = await self._client.request(**kwargs)
         except httpx.HTTPError as err:
             raise TwilioTransportError(f"{method.upper()} {url} failed: {err!r}") from err
-        self.log_response(raw.status_code, raw)  # type: ignore[arg-type]
+        self.log_response(raw.status_code, raw)
         response = Response(raw.status_code, raw.text, raw.headers)
         self._test_only_last_response = response
         return response

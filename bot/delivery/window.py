@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.db.models import OutboundMessage
 from bot.settings import Settings
@@ -133,7 +133,7 @@ def held_messages(
     query = select(OutboundMessage).where(OutboundMessage.status == "held")
     if participant_id is not None:
         query = query.where(OutboundMessage.participant_id == participant_id)
-    query = query.order_by(OutboundMessage.id.desc()).limit(limit)  # type: ignore[union-attr]
+    query = query.order_by(col(OutboundMessage.id).desc()).limit(limit)
     with Session(db) as session:
         rows = session.exec(query).all()
     return [

@@ -89,8 +89,10 @@ def warnings(roster: Roster, channels: Collection[str]) -> list[str]:
     for pid in unreachable(roster, channels):
         usable = ", ".join(sorted(channels)) or "none configured"
         found.append(f"psychologist {pid!r} has no reachable contact (usable channels: {usable})")
-    has_supervisor = roster.data.supervisors or any(
-        s.supervisor for s in [*roster.data.shifts, *roster.data.overrides]
+    has_supervisor = (
+        roster.data.supervisors
+        or any(s.supervisor for s in roster.data.shifts)
+        or any(o.supervisor for o in roster.data.overrides)
     )
     if not has_supervisor and not roster.always_on_call:
         found.append("no supervisor: supervisor steps of the chain page everyone on call")

@@ -22,6 +22,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.db.models import InboundMessage, OutboundMessage, Participant, RiskSignal
+from bot.db.tables import table_of
 from bot.escalation import cases as cases_mod
 from bot.escalation import notify
 from bot.escalation.context import Escalation
@@ -35,7 +36,7 @@ MAX_RELAYED = 3000
 MEDIA_NOTE_EVERY = timedelta(minutes=2)
 #: Messages to on-call staff that may quote a person (``bot.escalation.notify``).
 STAFF_PURPOSES = frozenset({notify.ALERT, notify.RELAY, notify.STAFF_REPLY})
-_CASES = Case.__table__  # type: ignore[attr-defined]
+_CASES = table_of(Case)
 #: Is a psychologist talking with this person? (Asked on every step: built once.)
 _IN_CONVERSATION = (
     sa_select(_CASES.c.id)
@@ -47,7 +48,7 @@ _IN_CONVERSATION = (
 )
 
 
-_SIGNALS = RiskSignal.__table__  # type: ignore[attr-defined]
+_SIGNALS = table_of(RiskSignal)
 _OPEN_CASE = (
     sa_select(_CASES.c.id)
     .where(
@@ -284,7 +285,8 @@ def _reason_without_words(
     by_id = {s.id: s for s in signals}
     for entry in kept:
         if entry.get("priority") == case.priority:
-            signal = by_id.get(entry.get("id"))  # type: ignore[arg-type]
+            entry_id = entry.get("id")
+            signal = by_id.get(entry_id) if isinstance(entry_id, int) else None
             if signal is not None:
                 return f"{signal.rule_id} · {signal.reason}"
             return str(entry.get("rule", ""))

@@ -27,7 +27,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from bot.content.yamlio import load_yaml
 from bot.escalation.models import PRIORITIES
 
-DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CHANNELS: tuple[str, ...] = ("telegram", "whatsapp", "sms")
 ROLES: tuple[str, ...] = ("primary", "backup", "supervisor", "all")
 NEXT_WORKING_MORNING = "next_working_morning"
@@ -102,7 +103,7 @@ class PsychologistEntry(_Strict):
 
 
 class Shift(_Strict):
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(min_length=1)
+    days: list[Weekday] = Field(min_length=1)
     start: ClockTime
     end: ClockTime
     primary: IdList = Field(min_length=1)
@@ -132,9 +133,7 @@ class Override(_Strict):
 
 
 class WorkingHours(_Strict):
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1
-    )
+    days: list[Weekday] = Field(default_factory=lambda: list(DAYS[:5]), min_length=1)  # mon-fri
     start: ClockTime = time(8, 0)
     end: ClockTime = time(18, 0)
 
@@ -352,7 +351,9 @@ class Roster:
     # --- the chain ----------------------------------------------------------------------------
 
     def chain(self, priority: str) -> Chain:
-        return self.data.escalation.get(priority) or DEFAULT_CHAINS[priority]  # type: ignore[index]
+        # The file's chains are keyed by the priority Literal; ``priority`` is any str.
+        found = self.data.escalation.get(priority)  # type: ignore[call-overload]
+        return found or DEFAULT_CHAINS[priority]
 
     def is_working_time(self, at: datetime) -> bool:
         hours = self.data.working_hours

@@ -274,7 +274,7 @@ def settle_notifications(esc: Escalation, limit: int = 200) -> int:
             outbox_status.in_(FAILED),
             col(OutboundMessage.next_attempt_at) >= now - LATE_FAILURE_WINDOW,
         )
-        rows = []
+        rows: list[tuple[CaseNotification, str]] = []
         for where in (settled, failed_late):
             rows += session.exec(
                 select(CaseNotification, OutboundMessage.status)
@@ -282,7 +282,7 @@ def settle_notifications(esc: Escalation, limit: int = 200) -> int:
                 .where(*where)
                 .order_by(col(CaseNotification.id))
                 .limit(limit)
-                .with_for_update(skip_locked=True, of=CaseNotification)  # type: ignore[arg-type]
+                .with_for_update(skip_locked=True, of=CaseNotification)
             ).all()
         for notification, status in rows:
             _settle(session, esc, notification, status in SENT, now)

@@ -17,6 +17,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.escalation.detection.training import train, write_model
 
@@ -31,7 +32,7 @@ DEFAULT_CONFIG = ROOT / "config" / "crisis"
 TOLERANCE = 5e-3
 
 
-def differences(committed: dict, fresh: dict) -> list[str]:
+def differences(committed: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
     """What differs between two model files, beyond ``TOLERANCE`` for numbers."""
     found: list[str] = []
 

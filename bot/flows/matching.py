@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -55,7 +55,7 @@ def is_keyword(text: str, words: Iterable[str]) -> bool:
 def match_choice(
     text: str,
     choices: Sequence[Choice],
-    aliases: dict[str, Sequence[str]] | None = None,
+    aliases: Mapping[str, Sequence[str]] | None = None,
 ) -> Choice | None:
     """The choice a typed text means: its number, its label (small typos tolerated), or an
     alias (e.g. "sí" for the "yes" option). None when nothing matches unambiguously."""

@@ -192,11 +192,11 @@ class ConversationService:
             .where(
                 InboundMessage.status == "pending",
                 or_(
-                    InboundMessage.channel.not_in(self.inline_channels),  # type: ignore[attr-defined]
+                    col(InboundMessage.channel).not_in(self.inline_channels),
                     InboundMessage.received_at < bindparam("b_abandoned"),
                 ),
             )
-            .order_by(InboundMessage.id)  # type: ignore[arg-type]
+            .order_by(col(InboundMessage.id))
             .limit(bindparam("b_limit"))
         )
         self._urgent = self._pending.where(InboundMessage.urgent == True)  # noqa: E712
@@ -529,8 +529,8 @@ class ConversationService:
                 session.execute(
                     update(RiskSignal)
                     .where(
-                        RiskSignal.participant_id == pid,  # type: ignore[arg-type]
-                        RiskSignal.rule_id == rule_id,  # type: ignore[arg-type]
+                        col(RiskSignal.participant_id) == pid,
+                        col(RiskSignal.rule_id) == rule_id,
                         col(RiskSignal.processed_at).is_(None),
                         col(RiskSignal.not_before).is_not(None),
                     )
@@ -578,8 +578,8 @@ class ConversationService:
         session.execute(
             update(WaitingTimer)
             .where(
-                WaitingTimer.participant_id == pid,  # type: ignore[arg-type]
-                WaitingTimer.status == "pending",  # type: ignore[arg-type]
+                col(WaitingTimer.participant_id) == pid,
+                col(WaitingTimer.status) == "pending",
             )
             .values(status="cancelled")
         )
@@ -616,7 +616,7 @@ class ConversationService:
             self.hooks.person_deleted(session, participant, self.clock())
         session.execute(
             update(InboundMessage)
-            .where(InboundMessage.participant_id == pid)  # type: ignore[arg-type]
+            .where(col(InboundMessage.participant_id) == pid)
             .values(
                 text=None,
                 payload=None,
@@ -629,20 +629,20 @@ class ConversationService:
                 error=None,
             )
         )
-        session.execute(delete(OutboundMessage).where(OutboundMessage.participant_id == pid))  # type: ignore[arg-type]
+        session.execute(delete(OutboundMessage).where(col(OutboundMessage.participant_id) == pid))
         session.execute(
             update(RiskSignal)
-            .where(RiskSignal.participant_id == pid)  # type: ignore[arg-type]
+            .where(col(RiskSignal.participant_id) == pid)
             .values(participant_id=None, detail={})
         )
         if keep_refusal:
             session.execute(
                 update(Consent)
-                .where(Consent.participant_id == pid, Consent.given == False)  # type: ignore[arg-type]  # noqa: E712
+                .where(col(Consent.participant_id) == pid, col(Consent.given) == False)  # noqa: E712
                 .values(participant_id=None)
             )
         for model in (Screening, Consent, Conversation, DetectionReview, WaitingTimer, SafetyPlan):
-            session.execute(delete(model).where(model.participant_id == pid))  # type: ignore[attr-defined]
+            session.execute(delete(model).where(col(model.participant_id) == pid))
         session.delete(participant)
         session.flush()
 

@@ -20,12 +20,13 @@ from sqlalchemy import case as sa_case
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.db.models import Conversation, InboundMessage, OutboundMessage, Participant
+from bot.db.tables import table_of
 from bot.delivery.window import RELEASED_ON_RETURN
 
-_INBOX: Table = InboundMessage.__table__  # type: ignore[attr-defined]
-_PEOPLE: Table = Participant.__table__  # type: ignore[attr-defined]
-_CONVERSATIONS: Table = Conversation.__table__  # type: ignore[attr-defined]
-_OUTBOX: Table = OutboundMessage.__table__  # type: ignore[attr-defined]
+_INBOX: Table = table_of(InboundMessage)
+_PEOPLE: Table = table_of(Participant)
+_CONVERSATIONS: Table = table_of(Conversation)
+_OUTBOX: Table = table_of(OutboundMessage)
 
 
 @dataclass(slots=True)
@@ -103,7 +104,6 @@ _CONVERSATION_COLUMNS = (
     _CONVERSATIONS.c.context,
     _CONVERSATIONS.c.last_activity_at,
 )
-_M, _P = len(_MESSAGE_COLUMNS), len(_PERSON_COLUMNS)
 
 
 class StepStore:
@@ -208,16 +208,16 @@ class StepStore:
         ).first()
         if row is None:
             return None
-        values = tuple(row)
-        person_values = values[_M : _M + _P]
-        conversation_values = values[_M + _P :]
+        # By name: each dataclass field is named after its column, labelled with a prefix.
+        fields = row._mapping
+        message = {c.name: fields[f"m_{c.name}"] for c in _MESSAGE_COLUMNS}
+        person = {c.name: fields[f"p_{c.name}"] for c in _PERSON_COLUMNS}
+        conversation = {c.name: fields[f"c_{c.name}"] for c in _CONVERSATION_COLUMNS}
         return PendingMessage(
-            *values[:_M],
-            person=Person(*person_values) if person_values[0] is not None else None,
+            **message,
+            person=Person(**person) if person["id"] is not None else None,
             conversation=(
-                StoredConversation(*conversation_values)
-                if conversation_values[0] is not None
-                else None
+                StoredConversation(**conversation) if conversation["id"] is not None else None
             ),
         )
 

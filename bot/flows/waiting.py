@@ -97,7 +97,7 @@ def prompt(content: Content, conv: ConvState) -> Reply:
 
 def choices(content: Content, conv: ConvState) -> tuple[Choice, ...]:
     catalog = content.catalog(conv.language)
-    options = (
+    options: tuple[Choice, ...] = (
         Choice(key="1", label=catalog.render("waiting_choice_plan"), payload="waiting:plan"),
         Choice(key="2", label=catalog.render("waiting_choice_lines"), payload="waiting:lines"),
     )

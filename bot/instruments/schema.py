@@ -50,6 +50,10 @@ class Text(Strict):
         return self.en if lang == "en" else self.es
 
 
+#: The languages an instrument can be translated into (each entry says whether it is validated).
+TranslationLanguage = Literal["es", "en"]
+
+
 class Translation(Strict):
     """Whether a language's wording is the published, validated text."""
 
@@ -214,7 +218,7 @@ class Instrument(Strict):
     licence: str
     notes: list[str] = Field(default_factory=list)
     loinc: Loinc = Field(default_factory=Loinc)
-    translations: dict[Literal["es", "en"], Translation]
+    translations: dict[TranslationLanguage, Translation]
     timeframe: Text
     option_sets: dict[str, list[Option]]
     items: list[Item] = Field(min_length=1)
@@ -424,5 +428,5 @@ class Instrument(Strict):
         return self.option_sets[item.options]
 
     @property
-    def unvalidated_languages(self) -> list[str]:
+    def unvalidated_languages(self) -> list[TranslationLanguage]:
         return [lang for lang, t in self.translations.items() if not t.validated]

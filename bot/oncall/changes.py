@@ -28,6 +28,7 @@ from sqlalchemy import Engine, Table, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.engine import read_only
+from bot.db.tables import table_of
 from bot.escalation.roster import DAYS, OnCall, Roster
 from bot.oncall.models import OnCallChange
 
@@ -101,7 +102,7 @@ class AdjustedRoster(Roster):
         return [*super().boundaries(), *(t for c in self.changes for t in (c.start, c.end))]
 
 
-_CHANGES: Table = OnCallChange.__table__  # type: ignore[attr-defined]
+_CHANGES: Table = table_of(OnCallChange)
 
 
 def active_changes(db: Engine, now: datetime) -> list[Change]:

@@ -15,6 +15,7 @@ stack's error middleware would.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -51,8 +52,8 @@ def _route_path(scope: Scope) -> str:
 class App(FastAPI):
     """FastAPI, with ``shortcuts`` (path → handler) taken before the middleware stack."""
 
-    def __init__(self, *, shortcuts: Mapping[str, Handler], **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, *, shortcuts: Mapping[str, Handler], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.shortcuts = dict(shortcuts)
 
     def build_middleware_stack(self) -> ASGIApp:

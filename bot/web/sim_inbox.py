@@ -17,10 +17,11 @@ from sqlalchemy import Engine, Table, select, update
 
 from bot.crypto import Cipher
 from bot.db.models import OutboundMessage
+from bot.db.tables import table_of
 
 CHANNEL = "sim"
 MAX_BATCH = 20
-_OUT: Table = OutboundMessage.__table__  # type: ignore[attr-defined]
+_OUT: Table = table_of(OutboundMessage)
 
 
 @dataclass(frozen=True)

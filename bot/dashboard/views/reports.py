@@ -13,8 +13,9 @@ from bot.dashboard.auth import AdminDep, SessionDep, client_ip, page_for
 from bot.dashboard.charts import Bar, bar_chart, column_chart
 from bot.dashboard.i18n import Strings
 from bot.dashboard.reports import Period, PeriodError, Report, build_report
-from bot.dashboard.web import LIMA, SECURITY_HEADERS, dashboard, render
+from bot.dashboard.web import LIMA, dashboard, render
 from bot.db.models import utcnow
+from bot.web.security_headers import SECURITY_HEADERS
 
 router = APIRouter()
 

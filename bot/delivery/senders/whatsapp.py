@@ -139,10 +139,11 @@ class WhatsAppSender(Sender[WhatsAppPart]):
             raise SendError(Failure.RETRY, "twilio.transport") from None
         except TwilioException:
             raise SendError(Failure.RETRY, "twilio.error") from None
-        return message.sid
+        sid: str | None = message.sid  # twilio is untyped: Any
+        return sid
 
     async def close(self) -> None:
-        await self.client.http_client.close()  # type: ignore[attr-defined]
+        await self.client.http_client.close()
 
 
 def classify(exc: TwilioRestException) -> SendError:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -243,7 +243,9 @@ def _variant_atoms(variant: str) -> tuple[str, ...]:
 
 def _top_units(phrase: str) -> list[str]:
     """``phrase`` split at whitespace outside braces: each unit is whole words."""
-    units, depth, current = [], 0, []
+    units: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in phrase:
         depth += {"{": 1, "}": -1}.get(char, 0)
         if char.isspace() and depth == 0:
@@ -353,8 +355,12 @@ def _atom_regex(atom: str) -> str:
     return re.escape(atom)
 
 
-def _trie(variants: Iterable[tuple[str, ...]]) -> dict[str, dict]:
-    root: dict[str, dict] = {}
+#: A trie of atoms: each atom leads to the atoms that may follow it (``_END`` ends a variant).
+_Trie: TypeAlias = dict[str, "_Trie"]
+
+
+def _trie(variants: Iterable[tuple[str, ...]]) -> _Trie:
+    root: _Trie = {}
     for atoms in variants:
         node = root
         for atom in atoms:
@@ -363,7 +369,7 @@ def _trie(variants: Iterable[tuple[str, ...]]) -> dict[str, dict]:
     return root
 
 
-def _node_regex(node: dict[str, dict], end: str) -> str:
+def _node_regex(node: _Trie, end: str) -> str:
     alternatives = [
         _atom_regex(atom) + _node_regex(child, end)
         for atom, child in sorted(node.items())

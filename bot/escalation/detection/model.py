@@ -47,10 +47,10 @@ class Thresholds:
 @dataclass(frozen=True, slots=True)
 class Model:
     risk_bias: float
-    risk_weights: array  # float32, one per hashed slot
+    risk_weights: array[float]  # float32, one per hashed slot
     categories: tuple[str, ...]
     category_bias: tuple[float, ...]
-    category_weights: tuple[array, ...]  # one float32 array per category
+    category_weights: tuple[array[float], ...]  # one float32 array per category
     thresholds: Thresholds
     data_sha256: str
     meta: dict[str, Any]
@@ -72,7 +72,7 @@ class Model:
         return self.categories[best], exps[best] / sum(exps)
 
 
-def _dense(sparse: dict[str, float]) -> array:
+def _dense(sparse: dict[str, float]) -> array[float]:
     weights = array("f", bytes(4 << HASH_BITS))
     for slot, value in sparse.items():
         weights[int(slot)] = value
