@@ -77,9 +77,9 @@ def photograph(url: str, runtime: Runtime, out: Path) -> None:
         timers.tick(runtime.escalation)
         [case] = service.open_cases(runtime.db)
         service.send_to_person(
-            runtime.db, case.id or 0, "ana",
+            runtime.escalation, case.id or 0, "ana",
             "Hola, soy Ana, psicóloga del programa. Leí tu mensaje. ¿Estás en un lugar seguro "
-            "ahora?", esc=runtime.escalation,
+            "ahora?",
         )  # fmt: skip
         chat.wait_for_selector(".msg.staff", timeout=30_000)
         chat.screenshot(path=str(out / "simulator.png"))
