@@ -28,7 +28,8 @@ from sqlalchemy import Engine, Table, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.engine import read_only
-from bot.escalation.roster import DAYS, OnCall, Roster
+from bot.escalation.roster import OnCall, Roster
+from bot.escalation.roster_file import DAYS
 from bot.oncall.models import OnCallChange
 
 log = logging.getLogger(__name__)
