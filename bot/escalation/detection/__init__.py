@@ -19,7 +19,7 @@ from bot.escalation.detection.detector import (
     Outcome,
     load_detector,
 )
-from bot.escalation.detection.lexicon import LexiconError
+from bot.escalation.detection.lexicon_file import LexiconError
 from bot.escalation.detection.model import ModelError
 
 __all__ = [

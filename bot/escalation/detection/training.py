@@ -30,7 +30,8 @@ from typing import Any
 from bot.escalation.detection.concepts import CONCEPTS_FILE, load_concepts
 from bot.escalation.detection.corpus import RISK_CATEGORIES, Row, fingerprint, read_corpus
 from bot.escalation.detection.features import FEATURE_VERSION, HASH_BITS, analyse, vector
-from bot.escalation.detection.lexicon import LEXICON_LANGUAGES, load_lexicon
+from bot.escalation.detection.lexicon import load_lexicon
+from bot.escalation.detection.lexicon_file import LEXICON_LANGUAGES
 from bot.escalation.detection.model import MODEL_FILE
 
 RISK_C = 16.0
