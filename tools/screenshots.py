@@ -1,4 +1,4 @@
-"""``python -m bot.dashboard.screenshots``: the README's pictures of the dashboard.
+"""``python -m tools.screenshots``: the README's pictures of the dashboard.
 
 Builds a throw-away SQLite database with demo people who talk to the bot through the real
 conversation service, turns their risk signals into cases with the real escalation code
@@ -188,9 +188,7 @@ def photograph(url: str, case_id: int, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bot.dashboard.screenshots", description=__doc__
-    )
+    parser = argparse.ArgumentParser(prog="python -m tools.screenshots", description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
