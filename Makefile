@@ -25,8 +25,8 @@ run: $(VENV)/.installed-run
 	$(PY) -m bot serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-dev
-	$(PY) -m ruff check bot tests
-	$(PY) -m ruff format --check bot tests
+	$(PY) -m ruff check bot tools tests
+	$(PY) -m ruff format --check bot tools tests
 	$(PY) -m mypy
 	$(PY) -m pytest
 
@@ -37,13 +37,13 @@ fuzz: $(VENV)/.installed-dev
 	FUZZ_BODIES=$(FUZZ_BODIES) FUZZ_RANDOM=1 $(PY) -m pytest tests/fuzz -p no:cacheprovider
 
 lint: $(VENV)/.installed-dev
-	$(PY) -m ruff check bot tests
-	$(PY) -m ruff format --check bot tests
+	$(PY) -m ruff check bot tools tests
+	$(PY) -m ruff format --check bot tools tests
 	$(PY) -m mypy
 
 format: $(VENV)/.installed-dev
-	$(PY) -m ruff format bot tests
-	$(PY) -m ruff check --fix bot tests
+	$(PY) -m ruff format bot tools tests
+	$(PY) -m ruff check --fix bot tools tests
 
 # Inbound webhook benchmark (figures, not a test): see docs/benchmarks.md. Installs wrk if missing.
 bench: $(VENV)/.installed-dev

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from bot.content import Content, load_content
 from bot.crypto import Cipher, cipher_for
 from bot.db.engine import make_engine, timeouts_of
-from bot.escalation.context import Escalation, build_escalation, install
+from bot.escalation.context import Escalation, build_escalation
 from bot.escalation.crisis import concern_detector, crisis_detector
 from bot.escalation.hooks import EscalationHooks
 from bot.flows import ConversationService
@@ -45,7 +45,6 @@ def build_runtime(settings: Settings, db: Engine | None = None) -> Runtime:
         expect_minutes=expected_minutes(escalation),
         detect_concern=concern_detector(settings.config_dir / "crisis"),
     )
-    install(escalation)  # the process default for callers holding only the engine (dashboard)
     conversations = ConversationService(
         engine,
         flow,

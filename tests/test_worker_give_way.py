@@ -1,4 +1,4 @@
-"""Background loops give way to saturated webhooks (bot.worker), except the crisis lane."""
+"""Background loops give way to saturated webhooks (bot.loops), except the crisis lane."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.worker import GIVE_WAY, Loop, Workers, in_thread
+from bot.loops import GIVE_WAY, Loop, Workers, in_thread
 
 
 async def ticks_in(seconds: float, *, pressure: bool, gives_way: bool = True) -> int:

@@ -106,7 +106,7 @@ class Intake:
     def saturated(self) -> bool:
         """True while the webhooks are taking all they can (many requests waiting for their
         commit, or commits slow to come) and for a moment after: the background loops of this
-        process should give way (``bot.worker``)."""
+        process should give way (``bot.loops``)."""
         if self._unsettled >= SATURATED:
             return True
         return time.monotonic() < self._saturated_until

@@ -203,43 +203,33 @@ def all_reasons(runtime: Runtime, case_id: int, page: Page) -> list[reasons.Reas
 
 def record_view(runtime: Runtime, case_id: int, user: DashboardUser) -> bool:
     """Audit an opening of the case page; False when there is no such case."""
-    return service.record_access(runtime.db, case_id, "viewed", actor(user), esc=runtime.escalation)
+    return service.record_access(runtime.escalation, case_id, "viewed", actor(user))
 
 
 def record_reveal(runtime: Runtime, case_id: int, user: DashboardUser) -> bool:
-    return service.record_access(
-        runtime.db, case_id, "revealed", actor(user), esc=runtime.escalation
-    )
+    return service.record_access(runtime.escalation, case_id, "revealed", actor(user))
 
 
 def record_media_view(runtime: Runtime, case_id: int, user: DashboardUser) -> bool:
     """Audit an opening of a file the person sent."""
-    return service.record_access(
-        runtime.db, case_id, "media_viewed", actor(user), esc=runtime.escalation
-    )
+    return service.record_access(runtime.escalation, case_id, "media_viewed", actor(user))
 
 
 def acknowledge(runtime: Runtime, case_id: int, user: DashboardUser) -> str:
     """The service's result (an :class:`ActionResult` value, also a flash key)."""
-    return service.acknowledge(runtime.db, case_id, actor(user), esc=runtime.escalation).value
+    return service.acknowledge(runtime.escalation, case_id, actor(user)).value
 
 
 def resolve(runtime: Runtime, case_id: int, user: DashboardUser, outcome: str, note: str) -> str:
-    return service.resolve(
-        runtime.db, case_id, actor(user), outcome, note, esc=runtime.escalation
-    ).value
+    return service.resolve(runtime.escalation, case_id, actor(user), outcome, note).value
 
 
 def send_to_person(runtime: Runtime, case_id: int, user: DashboardUser, text: str) -> str:
-    return service.send_to_person(
-        runtime.db, case_id, actor(user), text, esc=runtime.escalation
-    ).value
+    return service.send_to_person(runtime.escalation, case_id, actor(user), text).value
 
 
 def transfer(runtime: Runtime, case_id: int, user: DashboardUser, colleague: str, note: str) -> str:
-    return service.transfer(
-        runtime.db, case_id, actor(user), colleague, note, esc=runtime.escalation
-    ).value
+    return service.transfer(runtime.escalation, case_id, actor(user), colleague, note).value
 
 
 def staff_names(runtime: Runtime) -> dict[str, str]:

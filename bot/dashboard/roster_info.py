@@ -11,7 +11,8 @@ from sqlmodel import Session, col, select
 
 from bot.escalation import coverage
 from bot.escalation.models import PRIORITIES, CaseNotification
-from bot.escalation.roster import Roster, RosterError
+from bot.escalation.roster import Roster
+from bot.escalation.roster_file import RosterError
 from bot.oncall import changes
 
 if TYPE_CHECKING:

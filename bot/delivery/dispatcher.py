@@ -24,7 +24,6 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +38,7 @@ from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.senders import Failure, Outgoing, Sender, SendError, build_senders
 from bot.delivery.senders.base import SEND_TIMEOUT
 from bot.flows.types import Choice
-from bot.worker import Loop
+from bot.loops import ClosingLoop
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -298,20 +297,6 @@ def _ids(claim: Claim) -> dict[str, Any]:
 
 
 # --- the background loop -------------------------------------------------------------------
-
-
-@dataclass
-class ClosingLoop(Loop):
-    """A loop that runs ``on_stop`` when it ends (closes the senders' HTTP clients)."""
-
-    on_stop: Callable[[], Awaitable[None]] | None = None
-
-    async def run(self, stop: asyncio.Event) -> None:
-        try:
-            await super().run(stop)
-        finally:
-            if self.on_stop is not None:
-                await self.on_stop()
 
 
 class OutboxRunner:

@@ -26,7 +26,8 @@ from bot.db.models import Conversation, Participant, RiskSignal, Screening
 from bot.escalation import notify
 from bot.escalation.context import Escalation
 from bot.escalation.models import PRIORITIES, Case, EscalationStep, more_urgent
-from bot.escalation.roster import DEFAULT_CHAINS, Roster
+from bot.escalation.roster import Roster
+from bot.escalation.roster_file import DEFAULT_CHAINS
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """What escalation needs from the rest of the service, built once per process.
 
-``build_runtime`` makes one :class:`Escalation` and installs it as the process default, so
-callers that only hold the database engine (the dashboard) get the same roster, texts and
-clock as the background loop. Tests pass their own (with a controllable clock).
+``build_runtime`` makes one :class:`Escalation` (``Runtime.escalation``) and every caller is
+handed it: the background loops, the Telegram commands and the dashboard share its roster,
+texts and clock. Tests build their own (with a controllable clock).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from bot.crypto import Cipher
 from bot.db.models import utcnow
 from bot.escalation import coverage
 from bot.escalation.coverage import RosterSource
-from bot.escalation.roster import Roster, RosterError, load_roster
+from bot.escalation.roster import Roster, load_roster
+from bot.escalation.roster_file import RosterError
 from bot.escalation.texts import StaffTexts, load_staff_texts
 from bot.oncall import changes
 from bot.settings import Settings
@@ -110,17 +111,3 @@ def build_escalation(
         channels=alert_channels(settings),
         clock=clock,
     )
-
-
-_current: Escalation | None = None
-
-
-def install(escalation: Escalation) -> None:
-    global _current
-    _current = escalation
-
-
-def current() -> Escalation:
-    if _current is None:
-        raise RuntimeError("escalation is not set up: build_runtime() installs it")
-    return _current

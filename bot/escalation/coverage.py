@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.escalation.roster import DAYS, Roster, RosterError, load_roster
+from bot.escalation.roster import Roster, load_roster
+from bot.escalation.roster_file import DAYS, RosterError
 
 log = logging.getLogger(__name__)
 

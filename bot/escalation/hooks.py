@@ -27,7 +27,8 @@ from bot.escalation import cases as cases_mod
 from bot.escalation import notify
 from bot.escalation.context import Escalation
 from bot.escalation.models import Case, CaseEvent
-from bot.escalation.roster import PsychologistEntry, Roster
+from bot.escalation.roster import Roster
+from bot.escalation.roster_file import PsychologistEntry
 from bot.escalation.staff import CASE_PAYLOAD, StaffDesk
 from bot.flows.service import StepOutcome
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from bot.db.models import OutboundMessage, Participant
 from bot.escalation.context import Escalation
 from bot.escalation.models import Case, CaseEvent, CaseNotification
-from bot.escalation.roster import PsychologistEntry
+from bot.escalation.roster_file import PsychologistEntry
 from bot.escalation.texts import StaffCatalog
 from bot.flows.types import MEDIA_KINDS
 

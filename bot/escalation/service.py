@@ -7,9 +7,9 @@ acknowledgement racing a resolution finds the case resolved and leaves it so.
 
 Actors: a roster psychologist id, or ``dashboard:<username>`` for a dashboard account that
 is not on the roster (the dashboard has authenticated it and checked its role). Every
-function takes an optional ``esc`` (:class:`~bot.escalation.context.Escalation`); without
-it the process default installed by ``build_runtime`` is used. The ``*_in`` variants run
-inside a caller's session (the Telegram command handler runs in the inbox step's).
+action takes the process's :class:`~bot.escalation.context.Escalation` (``esc``: the
+database, roster, texts and clock) first. The ``*_in`` variants run inside a caller's
+session (the Telegram command handler runs in the inbox step's).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from bot.db.models import OutboundMessage, Participant
-from bot.escalation import context, notify
+from bot.escalation import notify
 from bot.escalation.cases import cancel_steps, ingest_signals
 from bot.escalation.context import Escalation
 from bot.escalation.models import (
@@ -79,10 +79,6 @@ class ActionResult(StrEnum):
     NOT_HELD = "not_held"
     NO_SUCH_COLLEAGUE = "no_such_colleague"
     COLLEAGUE_UNREACHABLE = "colleague_unreachable"
-
-
-def _esc(esc: Escalation | None) -> Escalation:
-    return esc if esc is not None else context.current()
 
 
 def is_authorised(esc: Escalation, actor: str) -> bool:
@@ -143,24 +139,21 @@ def timeline(db: Engine, case_id: int) -> list[CaseEvent]:
         )
 
 
-def record_access(
-    db: Engine, case_id: int, kind: str, actor: str, *, esc: Escalation | None = None
-) -> bool:
+def record_access(esc: Escalation, case_id: int, kind: str, actor: str) -> bool:
     """Audit a look at a case (``viewed``) or at the person's identifier (``revealed``)."""
     if kind not in ACCESS_KINDS:
         raise ValueError(f"not an access kind: {kind}")
-    e = _esc(esc)
 
     def work(session: Session) -> bool:
         if session.get(Case, case_id) is None:
             return False
-        now = e.clock()
+        now = esc.clock()
         if kind == "viewed" and _viewed_lately(session, case_id, actor, now):
             return True
         notify.event(session, case_id, kind, now, actor)
         return True
 
-    return _transaction(e, work)
+    return _transaction(esc, work)
 
 
 def _viewed_lately(session: Session, case_id: int, actor: str, now: datetime) -> bool:
@@ -179,11 +172,8 @@ def _viewed_lately(session: Session, case_id: int, actor: str, now: datetime) ->
 # --- acting ----------------------------------------------------------------------------------
 
 
-def acknowledge(
-    db: Engine, case_id: int, actor: str, *, esc: Escalation | None = None
-) -> ActionResult:
-    e = _esc(esc)
-    return _transaction(e, lambda session: acknowledge_in(session, e, case_id, actor))
+def acknowledge(esc: Escalation, case_id: int, actor: str) -> ActionResult:
+    return _transaction(esc, lambda session: acknowledge_in(session, esc, case_id, actor))
 
 
 def acknowledge_in(session: Session, esc: Escalation, case_id: int, actor: str) -> ActionResult:
@@ -236,16 +226,11 @@ def _tell_others(session: Session, esc: Escalation, case: Case, actor: str) -> N
 
 
 def resolve(
-    db: Engine,
-    case_id: int,
-    actor: str,
-    outcome: str,
-    note: str = "",
-    *,
-    esc: Escalation | None = None,
+    esc: Escalation, case_id: int, actor: str, outcome: str, note: str = ""
 ) -> ActionResult:
-    e = _esc(esc)
-    return _transaction(e, lambda session: resolve_in(session, e, case_id, actor, outcome, note))
+    return _transaction(
+        esc, lambda session: resolve_in(session, esc, case_id, actor, outcome, note)
+    )
 
 
 def resolve_in(
@@ -275,11 +260,8 @@ def resolve_in(
     return ActionResult.RESOLVED
 
 
-def send_to_person(
-    db: Engine, case_id: int, actor: str, text: str, *, esc: Escalation | None = None
-) -> ActionResult:
-    e = _esc(esc)
-    return _transaction(e, lambda session: send_to_person_in(session, e, case_id, actor, text))
+def send_to_person(esc: Escalation, case_id: int, actor: str, text: str) -> ActionResult:
+    return _transaction(esc, lambda session: send_to_person_in(session, esc, case_id, actor, text))
 
 
 def send_to_person_in(
@@ -330,16 +312,11 @@ def send_to_person_in(
 
 
 def transfer(
-    db: Engine,
-    case_id: int,
-    actor: str,
-    colleague: str,
-    note: str = "",
-    *,
-    esc: Escalation | None = None,
+    esc: Escalation, case_id: int, actor: str, colleague: str, note: str = ""
 ) -> ActionResult:
-    e = _esc(esc)
-    return _transaction(e, lambda session: transfer_in(session, e, case_id, actor, colleague, note))
+    return _transaction(
+        esc, lambda session: transfer_in(session, esc, case_id, actor, colleague, note)
+    )
 
 
 def transfer_in(

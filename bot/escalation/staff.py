@@ -26,7 +26,7 @@ from bot.db.models import InboundMessage, OutboundMessage
 from bot.escalation import notify, service
 from bot.escalation.context import Escalation
 from bot.escalation.models import OPEN_STATUSES, OUTCOMES, PRIORITY_RANK, Case
-from bot.escalation.roster import PsychologistEntry
+from bot.escalation.roster_file import PsychologistEntry
 from bot.escalation.service import ActionResult
 from bot.escalation.texts import StaffCatalog
 from bot.oncall import telegram as oncall_commands

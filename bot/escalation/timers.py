@@ -27,7 +27,8 @@ from bot.escalation import notify
 from bot.escalation.cases import ingest_signals, schedule
 from bot.escalation.context import Escalation
 from bot.escalation.models import Case, CaseNotification, EscalationStep
-from bot.escalation.roster import NEXT_WORKING_MORNING, ChainStep, Roster, wait_seconds
+from bot.escalation.roster import Roster
+from bot.escalation.roster_file import NEXT_WORKING_MORNING, ChainStep, wait_seconds
 from bot.observability import metrics
 
 log = logging.getLogger(__name__)

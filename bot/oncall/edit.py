@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlmodel import Session, col, select
 
 from bot.escalation.context import Escalation
-from bot.escalation.roster import LocalDateTime, Roster
+from bot.escalation.roster import Roster
+from bot.escalation.roster_file import LocalDateTime
 from bot.oncall.changes import AdjustedRoster, Change, Segment, active_changes, segments
 from bot.oncall.models import OnCallAudit, OnCallChange
 

@@ -25,7 +25,8 @@ from sqlmodel import Session, select
 
 from bot.dashboard.models import DashboardUser
 from bot.escalation.context import Escalation
-from bot.escalation.roster import PsychologistEntry, Roster
+from bot.escalation.roster import Roster
+from bot.escalation.roster_file import PsychologistEntry
 from bot.escalation.texts import StaffCatalog
 from bot.oncall import edit
 from bot.oncall.changes import AdjustedRoster, Change, Segment, adjusted, segments

@@ -8,7 +8,7 @@ from datetime import datetime
 from math import ceil
 
 from bot.escalation.context import Escalation
-from bot.escalation.roster import DEFAULT_CHAINS, NEXT_WORKING_MORNING, Chain, wait_seconds
+from bot.escalation.roster_file import DEFAULT_CHAINS, NEXT_WORKING_MORNING, Chain, wait_seconds
 
 
 def chain_minutes(chain: Chain, now: datetime, next_morning: datetime | None) -> int:

@@ -20,9 +20,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.channels import whatsapp
 from bot.db.models import utcnow
 from bot.delivery import receipts
+from bot.loops import Workers
 from bot.runtime import Runtime
 from bot.web.webhooks import BodyTooLarge, read_body, twilio_signed, unavailable
-from bot.worker import Workers
 
 log = logging.getLogger(__name__)
 router = APIRouter()

@@ -31,9 +31,10 @@ from bot.channels.intake import Intake, IntakeUnavailable
 from bot.db.models import utcnow
 from bot.delivery import stats
 from bot.flows.types import Inbound
+from bot.loops import Workers
 from bot.observability import DUPLICATES_DROPPED, MESSAGES_IN, WEBHOOK_LATENCY
 from bot.runtime import Runtime
-from bot.worker import CRISIS_LANE, Workers
+from bot.worker import CRISIS_LANE
 
 log = logging.getLogger(__name__)
 router = APIRouter()

@@ -114,8 +114,8 @@ def test_earlier_cases_and_scores_over_time(client: TestClient, desk: Desk) -> N
     desk.tick()
     first = _case_id(desk)
     esc = desk.runtime.escalation
-    assert service.acknowledge(desk.db, first, "ana", esc=esc).value == "acknowledged"
-    assert service.resolve(desk.db, first, "ana", "contacted", esc=esc).value == "resolved"
+    assert service.acknowledge(esc, first, "ana").value == "acknowledged"
+    assert service.resolve(esc, first, "ana", "contacted").value == "resolved"
     desk.clock.advance(days=14)
     desk.say(PERSON, "menu")
     _phq9(desk, [3, 3, 3, 3, 3, 3, 3, 3, 2])

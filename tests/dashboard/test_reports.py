@@ -54,10 +54,10 @@ def period_data(runtime: Runtime, db: Engine, clock: Clock, esc: Escalation) -> 
     with Session(db) as session:
         cases = {c.priority: c.id or 0 for c in session.exec(select(Case))}
     clock.now += timedelta(minutes=4)
-    assert service.acknowledge(db, cases["imminent"], "ana", esc=esc) == "acknowledged"
+    assert service.acknowledge(esc, cases["imminent"], "ana") == "acknowledged"
     clock.now += timedelta(minutes=10)
-    assert service.acknowledge(db, cases["high"], "luis", esc=esc) == "acknowledged"
-    service.resolve(db, cases["imminent"], "ana", "referred_csmc", "CSMC", esc=esc)
+    assert service.acknowledge(esc, cases["high"], "luis") == "acknowledged"
+    service.resolve(esc, cases["imminent"], "ana", "referred_csmc", "CSMC")
 
 
 def test_percentile_interpolates_between_ranks() -> None:

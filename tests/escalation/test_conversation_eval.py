@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 
 from bot.content import Content, load_content
-from bot.escalation.conversation_eval import outcome_in_phq9, score_in_conversation
 from bot.escalation.crisis import concern_detector, crisis_detector
 from bot.escalation.detection.corpus import read_corpus
-from bot.escalation.detection.evaluation import MAX_ASKED, MAX_CRISIS_FALSE_ALARMS, MIN_RECALL
-from bot.escalation.evaluate import DEFAULT_CONFIG, DEFAULT_CORPUS
 from bot.flows import Engine
+from tools.detection.conversation_eval import outcome_in_phq9, score_in_conversation
+from tools.detection.evaluation import MAX_ASKED, MAX_CRISIS_FALSE_ALARMS, MIN_RECALL
+from tools.evaluate import DEFAULT_CONFIG, DEFAULT_CORPUS
 
 
 @pytest.fixture(scope="module")

@@ -86,12 +86,12 @@ async def test_borrar_leaves_no_word_and_no_identifier_in_any_table(
         pseudonym = person.pseudonym
     esc = desk.runtime.escalation
     # Luis writes to the person; what the person answers is relayed to him.
-    assert service.send_to_person(desk.db, case_id, "luis", "Hola, soy Luis.", esc=esc).name
+    assert service.send_to_person(esc, case_id, "luis", "Hola, soy Luis.").name
     desk.say(CHAT, "gracias, mi gato Zanahorio y mi mamá Gertrudis están conmigo")
     await send_everything(desk, telegram)
     assert any("Zanahorio" in t for t in sent_to(telegram_api, LUIS))  # relayed, then erased
     # (while a psychologist talks with the person, what they write goes to the psychologist)
-    assert service.resolve(desk.db, case_id, "luis", "contacted", esc=esc).name == "RESOLVED"
+    assert service.resolve(esc, case_id, "luis", "contacted").name == "RESOLVED"
     before = desk.case()
 
     replies = desk.say(CHAT, "borrar", "1")

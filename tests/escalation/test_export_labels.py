@@ -14,9 +14,9 @@ from sqlmodel import Session
 
 from bot.escalation.crisis import cached_detector
 from bot.escalation.detection.corpus import REVIEWED, read_corpus, split_of
-from bot.escalation.detection.evaluation import score
 from bot.escalation.export_labels import main
 from bot.escalation.review.models import DetectionReview
+from tools.detection.evaluation import score
 
 ROOT = Path(__file__).resolve().parents[2]
 LABELLED = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)

@@ -83,5 +83,5 @@ def test_a_case_whose_alerts_all_failed_is_an_alarm_until_it_is_acknowledged(
     [failed] = [p for p in paging.problems(desk.runtime.escalation, strict=False) if p.cases]
     assert failed.cases == (case.id,)
     esc = desk.runtime.escalation
-    service.acknowledge(desk.db, case.id or 0, "ana", esc=esc)
+    service.acknowledge(esc, case.id or 0, "ana")
     assert ("alerts_failed", None) not in _kinds(desk)

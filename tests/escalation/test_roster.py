@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from bot.escalation import coverage
-from bot.escalation.roster import DEFAULT_CHAINS, RosterError, load_roster, parse_roster
+from bot.escalation.roster import load_roster, parse_roster
+from bot.escalation.roster_file import DEFAULT_CHAINS, RosterError
 from bot.settings import ROOT
 
 PEOPLE = [

@@ -93,16 +93,16 @@ def test_acknowledge_then_resolve_and_no_going_back(desk: Desk) -> None:
     case_id = desk.case().id or 0
     db = desk.db
     esc = desk.runtime.escalation
-    assert service.acknowledge(db, case_id, "nobody", esc=esc) is ActionResult.NOT_ALLOWED
-    assert service.acknowledge(db, case_id, "ana", esc=esc) is ActionResult.ACKNOWLEDGED
-    assert service.acknowledge(db, case_id, "luis", esc=esc) is ActionResult.ALREADY_ACKNOWLEDGED
-    assert service.resolve(db, case_id, "luis", "nonsense", esc=esc) is ActionResult.INVALID_OUTCOME
+    assert service.acknowledge(esc, case_id, "nobody") is ActionResult.NOT_ALLOWED
+    assert service.acknowledge(esc, case_id, "ana") is ActionResult.ACKNOWLEDGED
+    assert service.acknowledge(esc, case_id, "luis") is ActionResult.ALREADY_ACKNOWLEDGED
+    assert service.resolve(esc, case_id, "luis", "nonsense") is ActionResult.INVALID_OUTCOME
     assert (
-        service.resolve(db, case_id, "luis", "referred_csmc", " CSMC Villa El Salvador ", esc=esc)
+        service.resolve(esc, case_id, "luis", "referred_csmc", " CSMC Villa El Salvador ")
         is ActionResult.RESOLVED
     )
     # An acknowledgement arriving after the resolution does not reopen the case.
-    assert service.acknowledge(db, case_id, "ana", esc=esc) is ActionResult.ALREADY_RESOLVED
+    assert service.acknowledge(esc, case_id, "ana") is ActionResult.ALREADY_RESOLVED
     case = desk.case()
     assert (case.status, case.outcome, case.note) == (
         "resolved",
@@ -140,7 +140,7 @@ def test_writing_to_the_person_pauses_the_flow_until_resolved(desk: Desk) -> Non
     assert list(desk.new_alerts()) == [ANA]
     case_id = desk.case().id or 0
     esc = desk.runtime.escalation
-    result = service.send_to_person(desk.db, case_id, "luis", "Hola, soy Luis.", esc=esc)
+    result = service.send_to_person(esc, case_id, "luis", "Hola, soy Luis.")
     assert result is ActionResult.SENT
     [to_person] = desk.outbox(service.PSYCHOLOGIST_MESSAGE, chat=PERSON)
     assert "Hola, soy Luis." in to_person.text and "Luis Test" in to_person.text
@@ -162,9 +162,7 @@ def test_writing_to_the_person_pauses_the_flow_until_resolved(desk: Desk) -> Non
     # Luis, who has the case, is alerted to the new signal at once.
     [alert] = desk.new_alerts()[LUIS]
     assert f"Nueva señal en tu caso #{case_id}" in alert
-    assert (
-        service.resolve(desk.db, case_id, "luis", "contacted", "", esc=esc) is ActionResult.RESOLVED
-    )
+    assert service.resolve(esc, case_id, "luis", "contacted", "") is ActionResult.RESOLVED
     # Resolved: the flow answers again.
     assert desk.say(PERSON, "menu")
 
@@ -190,7 +188,5 @@ def test_a_person_deleting_their_data_keeps_the_open_case(desk: Desk) -> None:
         assert "no aguanto" not in alert_row.text and "borró sus datos" in alert_row.text
     assert "person_deleted_data" in desk.events(case_id)
     esc = desk.runtime.escalation
-    assert (
-        service.send_to_person(desk.db, case_id, "ana", "hola", esc=esc) is ActionResult.PERSON_GONE
-    )
-    assert service.resolve(desk.db, case_id, "ana", "unreachable", esc=esc) is ActionResult.RESOLVED
+    assert service.send_to_person(esc, case_id, "ana", "hola") is ActionResult.PERSON_GONE
+    assert service.resolve(esc, case_id, "ana", "unreachable") is ActionResult.RESOLVED

@@ -69,9 +69,7 @@ def test_acknowledging_stops_the_chain(desk: Desk) -> None:
     crisis(desk)
     desk.tick()
     case_id = desk.case().id or 0
-    assert (
-        service.acknowledge(desk.db, case_id, "ana", esc=desk.runtime.escalation) == "acknowledged"
-    )
+    assert service.acknowledge(desk.runtime.escalation, case_id, "ana") == "acknowledged"
     desk.new_alerts()
     for _ in range(5):
         desk.clock.advance(minutes=5)

@@ -17,7 +17,7 @@ def _taken_case(desk: Desk) -> int:
     desk.tick()
     case_id = desk.case().id or 0
     esc = desk.runtime.escalation
-    assert service.send_to_person(desk.db, case_id, "ana", "Hola", esc=esc) is ActionResult.SENT
+    assert service.send_to_person(esc, case_id, "ana", "Hola") is ActionResult.SENT
     return case_id
 
 
@@ -25,7 +25,7 @@ def test_a_case_in_conversation_moves_with_its_conversation(desk: Desk) -> None:
     case_id = _taken_case(desk)
     esc = desk.runtime.escalation
     desk.new_alerts()
-    result = service.transfer(desk.db, case_id, "ana", "luis", "llamar a las 9", esc=esc)
+    result = service.transfer(esc, case_id, "ana", "luis", "llamar a las 9")
     assert result is ActionResult.TRANSFERRED
     case = desk.case()
     assert case.acknowledged_by == "luis" and case.conversation_with == "luis"
@@ -47,16 +47,9 @@ def test_an_unreachable_or_unknown_colleague_is_refused_and_nothing_changes(
     write_roster(roster_file, dict(ROSTER, psychologists=people))
     later = time.time() + 5
     os.utime(roster_file, (later, later))
-    assert (
-        service.transfer(desk.db, case_id, "ana", "luis", esc=esc)
-        is ActionResult.COLLEAGUE_UNREACHABLE
-    )
-    assert service.transfer(desk.db, case_id, "ana", "nadie", esc=esc) is (
-        ActionResult.NO_SUCH_COLLEAGUE
-    )
-    assert service.transfer(desk.db, case_id, "ana", "ana", esc=esc) is (
-        ActionResult.NO_SUCH_COLLEAGUE
-    )
+    assert service.transfer(esc, case_id, "ana", "luis") is ActionResult.COLLEAGUE_UNREACHABLE
+    assert service.transfer(esc, case_id, "ana", "nadie") is ActionResult.NO_SUCH_COLLEAGUE
+    assert service.transfer(esc, case_id, "ana", "ana") is ActionResult.NO_SUCH_COLLEAGUE
     case = desk.case()
     assert case.acknowledged_by == "ana" and case.conversation_with == "ana"
     assert "transferred" not in desk.events(case_id)

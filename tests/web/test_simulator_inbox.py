@@ -78,9 +78,7 @@ def test_a_psychologists_message_reaches_the_simulator_once(
     timers.tick(runtime.escalation)
     [case] = service.open_cases(runtime.db)
     assert case.id is not None
-    result = service.send_to_person(
-        runtime.db, case.id, "ana", "¿Estás a salvo ahora?", esc=runtime.escalation
-    )
+    result = service.send_to_person(runtime.escalation, case.id, "ana", "¿Estás a salvo ahora?")
     assert result is service.ActionResult.SENT
     assert inbox(client, sim_b) == []  # somebody else's page gets nothing
     [message] = inbox(client, sim_a)

@@ -16,7 +16,8 @@ from bot.dashboard.auth import SessionDep, page_for
 from bot.dashboard.i18n import Strings
 from bot.dashboard.views.common import RowId, see_other
 from bot.dashboard.web import dashboard, render
-from bot.escalation.roster import DAYS, Roster
+from bot.escalation.roster import Roster
+from bot.escalation.roster_file import DAYS
 from bot.oncall import edit
 from bot.oncall.changes import Segment, adjusted, segments
 from bot.oncall.models import OnCallChange

@@ -7,8 +7,8 @@ Public API::
     assessment = detector.assess("ya no quiero estar aquí")
     assessment.outcome  # Outcome.CRISIS, Outcome.UNSURE or Outcome.NONE
 
-Training and evaluation live beside it (``training``, ``evaluation``) and are run by
-``python -m bot.escalation.train`` and ``python -m bot.escalation.evaluate``.
+Training and evaluation are development tools (``tools.detection``), run by
+``python -m tools.train`` and ``python -m tools.evaluate``.
 """
 
 from bot.escalation.detection.concepts import ConceptError
@@ -19,7 +19,7 @@ from bot.escalation.detection.detector import (
     Outcome,
     load_detector,
 )
-from bot.escalation.detection.lexicon import LexiconError
+from bot.escalation.detection.lexicon_file import LexiconError
 from bot.escalation.detection.model import ModelError
 
 __all__ = [

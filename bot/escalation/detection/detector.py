@@ -12,7 +12,7 @@ outcomes:
 ``Assessment.ask_if_unrecognised`` says whether a message that the conversation could not
 read as an answer is still worth the check question (a lower threshold: mid-questionnaire,
 free text is unusual and asking costs little). Thresholds are chosen on the development
-split by ``python -m bot.escalation.train`` and stored with the model.
+split by ``python -m tools.train`` and stored with the model.
 
 Pure and thread-safe: no I/O after loading.
 """

@@ -20,8 +20,8 @@ from bot.escalation.detection.lexicon import (
     CompiledNegation,
     CompiledPattern,
     Lexicon,
-    padded,
 )
+from bot.escalation.detection.lexicon_phrases import padded
 from bot.escalation.detection.normalize import iter_tokens, normalize, normalize_token
 from bot.instruments.schema import Priority
 

@@ -9,7 +9,7 @@ Two linear heads over the same hashed features (``features.vector``):
 Inference is plain Python over ``array('f')`` weights (a few hundred multiplications per
 message; no NumPy or scikit-learn at run time). The file also records the thresholds chosen
 on the development split, the hash of the data it was trained on and the feature version;
-``python -m bot.escalation.train`` writes it.
+``python -m tools.train`` writes it.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def model_from_json(data: dict[str, Any]) -> Model:
         raise ModelError(
             "the model was trained for other features "
             f"(version {data.get('feature_version')}, expected {FEATURE_VERSION}); "
-            "run python -m bot.escalation.train"
+            "run python -m tools.train"
         )
     categories = tuple(data["category"]["classes"])
     per_category: list[dict[str, float]] = [{} for _ in categories]

@@ -8,7 +8,7 @@ import pytest
 
 from bot.escalation.detection.corpus import Row, read_corpus
 from bot.escalation.detection.detector import Assessment, Detector, Outcome, load_detector
-from bot.escalation.detection.evaluation import (
+from tools.detection.evaluation import (
     MAX_ASKED,
     MAX_CRISIS_FALSE_ALARMS,
     MIN_RECALL,
@@ -16,7 +16,7 @@ from bot.escalation.detection.evaluation import (
     response,
     score,
 )
-from bot.escalation.evaluate import DEFAULT_CONFIG, DEFAULT_CORPUS, main
+from tools.evaluate import DEFAULT_CONFIG, DEFAULT_CORPUS, main
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.escalation.detection.lexicon import LexiconError, expand_phrase, load_lexicon
+from bot.escalation.detection.lexicon import load_lexicon
+from bot.escalation.detection.lexicon_file import LexiconError
 from bot.escalation.detection.lexicon_match import detect
+from bot.escalation.detection.lexicon_phrases import expand_phrase
 from bot.instruments.schema import Priority
 
 CONFIG = Path(__file__).resolve().parents[3] / "config" / "crisis"

@@ -9,8 +9,8 @@ import pytest
 
 from bot.escalation.detection.corpus import fingerprint
 from bot.escalation.detection.model import MODEL_FILE, ModelError, load_model, model_from_json
-from bot.escalation.detection.training import choose_thresholds, source_files, train
-from bot.escalation.train import DEFAULT_CORPUS, differences, main
+from tools.detection.training import choose_thresholds, source_files, train
+from tools.train import DEFAULT_CORPUS, differences, main
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFIG = ROOT / "config" / "crisis"
@@ -22,7 +22,7 @@ def committed() -> dict:
 
 def test_the_model_was_trained_on_the_current_data() -> None:
     """Editing the corpus, the word classes or the lexicon requires retraining:
-    python -m bot.escalation.train."""
+    python -m tools.train."""
     assert committed()["data_sha256"] == fingerprint(source_files(DEFAULT_CORPUS, CONFIG))
 
 
@@ -71,7 +71,7 @@ def test_thresholds_are_ordered() -> None:
 
 
 def test_threshold_choice_meets_its_targets_on_the_scores_it_was_given() -> None:
-    from bot.escalation.detection.training import Targets
+    from tools.detection.training import Targets
 
     risk = [0.05, 0.3, 0.6, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.999]
     safe = [0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.28, 0.6, 0.7, 0.96]
@@ -85,7 +85,7 @@ def test_threshold_choice_meets_its_targets_on_the_scores_it_was_given() -> None
 
 
 def test_when_targets_conflict_recall_wins() -> None:
-    from bot.escalation.detection.training import Targets
+    from tools.detection.training import Targets
 
     risk = [0.1, 0.9, 0.95, 0.99]
     safe = [0.2, 0.3, 0.4, 0.5]

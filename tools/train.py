@@ -1,9 +1,9 @@
 """Train the crisis detector's model from the labelled corpus.
 
-    python -m bot.escalation.train [--corpus PATH] [--config DIR] [--check] [--search]
+    python -m tools.train [--corpus PATH] [--config DIR] [--check] [--search]
 
 Writes ``config/crisis/model.json`` (trained on the train split, thresholds chosen on the
-dev split; see ``bot.escalation.detection.training``). ``--check`` writes nothing and exits
+dev split; see ``tools.detection.training``). ``--check`` writes nothing and exits
 1 if the committed model differs from what training gives now (data changed without
 retraining, or the other way round). ``--search`` prints dev figures for a grid of
 regularisation strengths, the only tuning the model has. Needs ``pip install -e '.[train]'``
@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.escalation.detection.training import train, write_model
+from tools.detection.training import train, write_model
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT / "tests" / "data" / "crisis" / "corpus.csv"
 DEFAULT_CONFIG = ROOT / "config" / "crisis"
 #: Largest difference allowed between a committed weight and a retrained one. The same
@@ -58,8 +58,8 @@ def differences(committed: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
 
 
 def _search(corpus: Path, config: Path) -> None:
-    from bot.escalation.detection.evaluation import score_rows
     from bot.escalation.detection.model import model_from_json
+    from tools.detection.evaluation import score_rows
 
     for risk_c in (0.5, 1.0, 2.0, 4.0, 8.0, 16.0):
         model = model_from_json(train(corpus, config, risk_c=risk_c))
@@ -68,7 +68,7 @@ def _search(corpus: Path, config: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.escalation.train", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.train", description=__doc__)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     parser.add_argument("--check", action="store_true", help="compare with the committed model")

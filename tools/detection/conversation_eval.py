@@ -20,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 
 from bot.content import Content
 from bot.escalation.detection.corpus import Row
-from bot.escalation.detection.evaluation import Report
 from bot.flows import ConvState, Engine, Inbound, State
 from bot.flows.state import Step
+from tools.detection.evaluation import Report
 
 #: The number every crisis reply gives first (``config/resources.yaml``).
 CRISIS_LINE = "113"

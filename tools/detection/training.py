@@ -11,11 +11,11 @@ The procedure, and what is tuned on what:
 2. The risk head is fitted on the **train** split; the category head on the train split's
    risk rows, without the character n-grams (as good on dev, a third of the size).
 3. The thresholds are chosen on the **dev** split's scores, by the targets in ``Targets``.
-4. The **test** split is not read here at all; ``python -m bot.escalation.evaluate``
+4. The **test** split is not read here at all; ``python -m tools.evaluate``
    reports it.
 
 The regularisation strengths below were chosen by comparing dev figures
-(``python -m bot.escalation.train --search``); see docs/detection.md.
+(``python -m tools.train --search``); see docs/detection.md.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from typing import Any
 from bot.escalation.detection.concepts import CONCEPTS_FILE, load_concepts
 from bot.escalation.detection.corpus import RISK_CATEGORIES, Row, fingerprint, read_corpus
 from bot.escalation.detection.features import FEATURE_VERSION, HASH_BITS, analyse, vector
-from bot.escalation.detection.lexicon import LEXICON_LANGUAGES, load_lexicon
+from bot.escalation.detection.lexicon import load_lexicon
+from bot.escalation.detection.lexicon_file import LEXICON_LANGUAGES
 from bot.escalation.detection.model import MODEL_FILE
 
 RISK_C = 16.0

@@ -1,7 +1,7 @@
-"""``python -m bot.web.simulator_screenshots``: the README's pictures of what a person sees
+"""``python -m tools.simulator_screenshots``: the README's pictures of what a person sees
 after a disclosure, in the chat simulator.
 
-A throw-away SQLite database, the real app on 127.0.0.1 (``bot.dashboard.screenshots``'s
+A throw-away SQLite database, the real app on 127.0.0.1 (``tools.screenshots``'s
 server), Debian's Chromium through Playwright. A fictitious person answers the PHQ-9 with
 item 9 = 1 and waits for a psychologist (``docs/screenshots/waiting.png``), then builds a
 safety plan (``docs/screenshots/safety_plan.png``). Nothing leaves the machine.
@@ -14,10 +14,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bot.dashboard.screenshots import ARGS, CHROMIUM, serving
 from bot.db.migrate import upgrade
 from bot.runtime import build_runtime
 from bot.settings import ROOT, load_settings
+from tools.screenshots import ARGS, CHROMIUM, serving
 
 DISCLOSURE = ["hola", "1", "1", "/phq9", *["0"] * 8, "1"]
 WAITING = ["¿cuándo me va a escribir el psicólogo?"]
@@ -59,7 +59,7 @@ def photograph(url: str, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bot.web.simulator_screenshots", description=__doc__
+        prog="python -m tools.simulator_screenshots", description=__doc__
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args(argv)

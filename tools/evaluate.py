@@ -1,13 +1,13 @@
 """Measure crisis detection on labelled messages, by kind and by language.
 
-    python -m bot.escalation.evaluate [--split test|dev|train] [--external PATH]
-                                      [--config DIR] [--corpus PATH] [--show-errors]
+    python -m tools.evaluate [--split test|dev|train] [--external PATH]
+                             [--config DIR] [--corpus PATH] [--show-errors]
 
 Prints, for the chosen split of ``tests/data/crisis/corpus.csv`` (default ``test``, the
 split nothing was tuned on) and for the independent set ``tests/data/crisis/external.csv``
 when present: how many risk messages are caught (a crisis reply or the check question),
 how many no-risk messages get a crisis reply (false alarms) or the check question (asked),
-in the two contexts of ``bot.escalation.detection.evaluation``; and the time per message.
+in the two contexts of ``tools.detection.evaluation``; and the time per message.
 Exit code 1 when the chosen split misses the targets (recall >= 0.95, false alarms <= 0.05,
 asked <= 0.20, in both contexts).
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bot.escalation.detection.corpus import Row, read_corpus, read_external
 from bot.escalation.detection.detector import Assessment, load_detector
-from bot.escalation.detection.evaluation import (
+from tools.detection.evaluation import (
     MAX_ASKED,
     MAX_CRISIS_FALSE_ALARMS,
     MIN_RECALL,
@@ -29,7 +29,7 @@ from bot.escalation.detection.evaluation import (
     score,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT / "tests" / "data" / "crisis" / "corpus.csv"
 DEFAULT_EXTERNAL = ROOT / "tests" / "data" / "crisis" / "external.csv"
 DEFAULT_CONFIG = ROOT / "config" / "crisis"
@@ -56,7 +56,7 @@ def _score(assessment: Assessment | None) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.escalation.evaluate", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.evaluate", description=__doc__)
     parser.add_argument("--split", choices=("test", "dev", "train"), default="test")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--external", type=Path, default=DEFAULT_EXTERNAL)
@@ -102,9 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _conversation(args: argparse.Namespace, rows: list[Row]) -> bool:
     """The same messages typed mid-PHQ-9 through the engine (``conversation_eval``)."""
     from bot.content import load_content
-    from bot.escalation.conversation_eval import score_in_conversation
     from bot.escalation.crisis import concern_detector, crisis_detector
     from bot.flows import Engine
+    from tools.detection.conversation_eval import score_in_conversation
 
     content = load_content(args.config.parent)
     engine = Engine(

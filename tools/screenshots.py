@@ -1,4 +1,4 @@
-"""``python -m bot.dashboard.screenshots``: the README's pictures of the dashboard.
+"""``python -m tools.screenshots``: the README's pictures of the dashboard.
 
 Builds a throw-away SQLite database with demo people who talk to the bot through the real
 conversation service, turns their risk signals into cases with the real escalation code
@@ -78,19 +78,19 @@ def seed(runtime: Runtime) -> int:
     at(128)
     case_id = _case_of(runtime, "high")
     at(121)
-    service.acknowledge(runtime.db, case_id, "ana", esc=esc)
+    service.acknowledge(esc, case_id, "ana")
     at(118)
     service.send_to_person(
-        runtime.db, case_id, "ana",
+        esc, case_id, "ana",
         "Hola, soy Ana, psicóloga del programa. Leí tus respuestas y quiero saber cómo estás. "
-        "¿Estás en un lugar seguro ahora?", esc=esc,
+        "¿Estás en un lugar seguro ahora?",
     )  # fmt: skip
     say("whatsapp", whatsapp, "Sí, estoy en mi casa con mi hermana. Gracias por escribir.")
     at(112)
     service.send_to_person(
-        runtime.db, case_id, "ana",
+        esc, case_id, "ana",
         "Me alegra que estés acompañada. ¿Te parece si te busco una cita en el Centro de "
-        "Salud Mental Comunitario de tu distrito esta semana?", esc=esc,
+        "Salud Mental Comunitario de tu distrito esta semana?",
     )  # fmt: skip
     say("whatsapp", whatsapp, "Sí, me parece bien. Puedo ir el jueves en la tarde.")
     notes.add(
@@ -191,9 +191,7 @@ def photograph(url: str, case_id: int, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bot.dashboard.screenshots", description=__doc__
-    )
+    parser = argparse.ArgumentParser(prog="python -m tools.screenshots", description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:

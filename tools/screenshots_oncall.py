@@ -1,7 +1,7 @@
-"""``python -m bot.dashboard.screenshots_oncall``: pictures of the on-call changes page and of
+"""``python -m tools.screenshots_oncall``: pictures of the on-call changes page and of
 the simulator receiving a psychologist's message, on a phone (360 px).
 
-Like :mod:`bot.dashboard.screenshots`: a throw-away SQLite database, the example roster
+Like :mod:`tools.screenshots`: a throw-away SQLite database, the example roster
 (``config/oncall.yaml``, fictitious people), changes made through :mod:`bot.oncall.edit`,
 the app on 127.0.0.1, Debian's Chromium through Playwright. Saves
 ``docs/screenshots/oncall.png`` and ``simulator.png``. Nothing leaves the machine.
@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.dashboard.accounts import Accounts
-from bot.dashboard.screenshots import ARGS, CHROMIUM, serving
 from bot.db.migrate import upgrade
 from bot.escalation import service, timers
 from bot.oncall import edit
 from bot.runtime import Runtime, build_runtime
 from bot.settings import ROOT, load_settings
+from tools.screenshots import ARGS, CHROMIUM, serving
 
 if TYPE_CHECKING:
     from playwright.sync_api import ViewportSize
@@ -81,9 +81,9 @@ def photograph(url: str, runtime: Runtime, out: Path) -> None:
         timers.tick(runtime.escalation)
         [case] = service.open_cases(runtime.db)
         service.send_to_person(
-            runtime.db, case.id or 0, "ana",
+            runtime.escalation, case.id or 0, "ana",
             "Hola, soy Ana, psicóloga del programa. Leí tu mensaje. ¿Estás en un lugar seguro "
-            "ahora?", esc=runtime.escalation,
+            "ahora?",
         )  # fmt: skip
         chat.wait_for_selector(".msg.staff", timeout=30_000)
         chat.screenshot(path=str(out / "simulator.png"))
@@ -91,9 +91,7 @@ def photograph(url: str, runtime: Runtime, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bot.dashboard.screenshots_oncall", description=__doc__
-    )
+    parser = argparse.ArgumentParser(prog="python -m tools.screenshots_oncall", description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
