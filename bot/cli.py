@@ -120,8 +120,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _chat(settings: Settings, args: argparse.Namespace) -> int:
     from bot.db.models import utcnow
     from bot.flows import Inbound
-    from bot.flows.render import as_text
     from bot.logging import configure_logging
+    from bot.outbox.reply import as_text
     from bot.runtime import build_runtime
 
     configure_logging("ERROR")

@@ -27,10 +27,6 @@ REGISTRY = BOT / "db" / "registry.py"
 
 #: (importer, imported): imports against the layering that close today's cycles.
 BACK_EDGES: dict[tuple[str, str], str] = {
-    # The reply types (Choice, Reply, CRISIS_REPLY, as_text) live in bot.flows. Removed by
-    # the issue-14 step that creates bot/outbox/ (the reply types and the window rules move
-    # there; under way on the outbox-home branch).
-    ("bot.delivery", "bot.flows"): "bot.delivery.* -> bot.flows.types, bot.flows.render",
     # OutboxRunner and the outbox loops are built from the Runtime (a type-only import).
     # Removed by the issue-14 step that builds them from the settings, engine and cipher (or
     # moves outbox_loop/alert_loop beside the other loops in bot.worker).

@@ -37,8 +37,8 @@ from bot.delivery.person_marks import marks_person
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.senders import Failure, Outgoing, Sender, SendError, build_senders
 from bot.delivery.senders.base import SEND_TIMEOUT
-from bot.flows.types import Choice
 from bot.loops import ClosingLoop
+from bot.outbox.reply import Choice
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

@@ -33,7 +33,7 @@ from bot.delivery import receipts
 from bot.delivery.person_marks import mark_person
 from bot.delivery.senders.base import Failure
 from bot.delivery.window import FAREWELL, RELEASED_ON_RETURN, window_start
-from bot.flows.types import CRISIS_REPLY
+from bot.outbox.reply import CRISIS_REPLY
 
 LEASE = timedelta(seconds=120)
 IN_FLIGHT = "in flight"

@@ -16,16 +16,15 @@ from bot.flows.concern import Concern, ConcernDetector
 from bot.flows.matching import command_of, is_free_text, is_keyword, match_choice
 from bot.flows.state import ConvState, State, Step
 from bot.flows.types import (
-    CRISIS_REPLY,
     DeleteData,
     ForgetMessages,
     Inbound,
     NoteForReview,
     RaiseSignal,
     RecordConsent,
-    Reply,
     SetOptOut,
 )
+from bot.outbox.reply import CRISIS_REPLY, Reply
 
 #: Longest message the engine reads as an answer; longer ones get a polite "too long".
 MAX_ANSWER_LENGTH = 4096

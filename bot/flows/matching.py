@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from bot.flows.types import Choice
+from bot.outbox.reply import Choice
 
 _NON_WORD = re.compile(r"[^\w\s/]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.content import Catalog, Content
 from bot.flows.state import ConvState, State
-from bot.flows.types import Choice, Reply
 from bot.instruments.schema import Instrument, Item
+from bot.outbox.reply import Choice, Reply
 
 MENU_ACTIONS = (
     "depression",

@@ -13,7 +13,8 @@ from __future__ import annotations
 from bot.content import Content
 from bot.flows.matching import is_keyword
 from bot.flows.state import ConvState, State, Step
-from bot.flows.types import Reply, SaveSafetyPlan
+from bot.flows.types import SaveSafetyPlan
+from bot.outbox.reply import Reply
 
 STEPS: tuple[str, ...] = (
     "warning_signs",

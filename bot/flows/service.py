@@ -48,7 +48,6 @@ from bot.flows.types import (
     NoteForReview,
     RaiseSignal,
     RecordConsent,
-    Reply,
     SaveSafetyPlan,
     SaveScreening,
     SetOptOut,
@@ -56,6 +55,7 @@ from bot.flows.types import (
     WithdrawHeldSignals,
 )
 from bot.flows.waiting import WAITING_STATES
+from bot.outbox.reply import Reply
 from bot.waiting.models import SafetyPlan, WaitingTimer
 
 log = logging.getLogger(__name__)

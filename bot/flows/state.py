@@ -7,7 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.flows.types import Effect, Reply
+from bot.flows.types import Effect
+from bot.outbox.reply import Reply
 
 
 class State(StrEnum):

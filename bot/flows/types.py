@@ -52,28 +52,6 @@ class Inbound:
     media: Media | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """An option shown with a message: the number to type, its label, a button payload."""
-
-    key: str
-    label: str
-    payload: str
-
-
-#: The purpose of a reply that answers crisis words (crisis lines): the outbox sends it
-#: ahead of the person's earlier messages still waiting or failing (``bot.delivery.outbox``).
-CRISIS_REPLY = "crisis"
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    text: str
-    choices: tuple[Choice, ...] = ()
-    #: The outbox row's purpose: ``reply``, or ``crisis`` (``CRISIS_REPLY``).
-    purpose: str = "reply"
-
-
 # --- effects: what a step asks the storage layer to do ------------------------------------
 
 

@@ -24,7 +24,8 @@ from bot.content import Content
 from bot.flows import prompts, safety_plan
 from bot.flows.matching import normalize
 from bot.flows.state import ConvState, State, Step
-from bot.flows.types import Choice, Reply, StartWaiting
+from bot.flows.types import StartWaiting
+from bot.outbox.reply import Choice, Reply
 
 #: Priorities that start the waiting state.
 WAITING_PRIORITIES = frozenset({"imminent", "high"})

@@ -21,7 +21,7 @@ from bot.delivery.senders.telegram import TelegramSender
 from bot.escalation.crisis import crisis_detector
 from bot.flows import ConversationService, Inbound
 from bot.flows import Engine as FlowEngine
-from bot.flows.types import CRISIS_REPLY
+from bot.outbox.reply import CRISIS_REPLY
 from tests.delivery.support import CIPHER, FAST, add_person, dispatcher, outbox, queue
 from tests.fakes import fixtures
 from tests.fakes.loopback import LoopbackGuard

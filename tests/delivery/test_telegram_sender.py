@@ -16,7 +16,7 @@ from bot.delivery.senders.telegram import (
     plan_message,
 )
 from bot.delivery.text import units
-from bot.flows.types import Choice
+from bot.outbox.reply import Choice
 from tests.delivery.support import START
 from tests.fakes import fixtures
 from tests.fakes.loopback import LoopbackGuard

@@ -13,7 +13,7 @@ from bot.delivery.senders import build_senders
 from bot.delivery.senders.base import Failure, Outgoing, SendError
 from bot.delivery.senders.whatsapp import MAX_BODY, WhatsAppSender, plan_message
 from bot.delivery.text import units
-from bot.flows.types import Choice
+from bot.outbox.reply import Choice
 from bot.settings import load_settings
 from tests.delivery.support import START
 from tests.fakes import fixtures

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.content import Content
-from bot.flows import ConvState, Engine, Inbound, Reply, State
+from bot.flows import ConvState, Engine, Inbound, State
 from bot.flows.concern import ConcernDetector
 from bot.flows.machine import CrisisDetector
 from bot.flows.state import Step
 from bot.flows.types import Effect
+from bot.outbox.reply import Reply
 
 _ids = itertools.count(1)
 

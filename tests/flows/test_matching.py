@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bot.flows.matching import command_of, is_keyword, match_choice, normalize, number_of
-from bot.flows.types import Choice
+from bot.outbox.reply import Choice
 
 FREQUENCY = (
     Choice("0", "Ningún día", "ans:x:0"),

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Generic, TypeVar
 
 from bot.delivery.ratelimit import ChannelLimits, RetryPolicy
-from bot.flows.types import Choice
+from bot.outbox.reply import Choice
 
 P = TypeVar("P")
 

@@ -31,9 +31,8 @@ from bot.delivery.outbox import CALLBACK_ANSWER
 from bot.delivery.ratelimit import TELEGRAM_LIMITS
 from bot.delivery.senders.base import SEND_TIMEOUT, Failure, Outgoing, Sender, SendError
 from bot.delivery.text import split_text
-from bot.flows.render import as_text
-from bot.flows.types import Choice, Reply
 from bot.logging import scrub
+from bot.outbox.reply import Choice, Reply, as_text
 
 log = logging.getLogger(__name__)
 

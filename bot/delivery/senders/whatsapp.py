@@ -24,8 +24,7 @@ from bot.delivery.text import split_text, units
 from bot.delivery.twilio_errors import failure_for_code
 from bot.delivery.twilio_http import TwilioTransportError, make_async_twilio_client
 from bot.delivery.window import decide
-from bot.flows.render import as_text
-from bot.flows.types import Reply
+from bot.outbox.reply import Reply, as_text
 
 log = logging.getLogger(__name__)
 
