@@ -68,6 +68,9 @@ ON_A_CYCLE = frozenset(
         "bot.flows",
         "bot.loops",
         "bot.oncall",
+        # Only through bot.settings -> bot.web: it reads its tables (bot.db) and the template
+        # settings (bot.settings), and bot.web uses it.
+        "bot.outbox",
         "bot.runtime",
         "bot.settings",
         "bot.waiting",

@@ -32,8 +32,8 @@ from bot.db.tables import table_of
 from bot.delivery import receipts
 from bot.delivery.person_marks import mark_person
 from bot.delivery.senders.base import Failure
-from bot.delivery.window import FAREWELL, RELEASED_ON_RETURN, window_start
 from bot.outbox.reply import CRISIS_REPLY
+from bot.outbox.window import FAREWELL, RELEASED_ON_RETURN, window_start
 
 LEASE = timedelta(seconds=120)
 IN_FLIGHT = "in flight"

@@ -7,7 +7,7 @@ often reports 63016 (outside the 24-hour window) only this way. So a ``sent`` ro
 
 - ``delivered``;
 - ``held`` on 63016, like the same error at send time (released when the person writes
-  again, ``bot.delivery.window``); an alert to staff is ``failed`` instead, so escalation
+  again, ``bot.outbox.window``); an alert to staff is ``failed`` instead, so escalation
   sends it again on the psychologist's next channel (``bot.escalation.timers``);
 - ``failed`` on any other failure, the person marked opted out (21610) or unreachable as at
   send time. Nothing is sent again: the message may have reached the phone.

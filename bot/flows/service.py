@@ -34,7 +34,6 @@ from bot.db.models import (
     utcnow,
 )
 from bot.delivery import stats
-from bot.delivery.window import FAREWELL, HOLDING_CHANNELS, may_have_held
 from bot.escalation.review.models import DetectionReview
 from bot.flows.machine import CrisisDetector
 from bot.flows.machine import Engine as FlowEngine
@@ -56,6 +55,7 @@ from bot.flows.types import (
 )
 from bot.flows.waiting import WAITING_STATES
 from bot.outbox.reply import Reply
+from bot.outbox.window import FAREWELL, HOLDING_CHANNELS, may_have_held
 from bot.waiting.models import SafetyPlan, WaitingTimer
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.db.models import Conversation, InboundMessage, OutboundMessage, Participant
 from bot.db.tables import table_of
-from bot.delivery.window import RELEASED_ON_RETURN
+from bot.outbox.window import RELEASED_ON_RETURN
 
 _INBOX: Table = table_of(InboundMessage)
 _PEOPLE: Table = table_of(Participant)

@@ -13,7 +13,7 @@ from bot.db.models import DeliveryReceipt, OutboundMessage
 from bot.delivery import receipts
 from bot.delivery.outbox import Outbox
 from bot.delivery.receipts import Receipt, parse, record
-from bot.delivery.window import held_messages
+from bot.outbox.window import held_messages
 from tests.delivery.support import START, add_person, person, queue, row
 
 TO = "whatsapp:+51987654321"

@@ -13,7 +13,9 @@ from sqlalchemy import Engine
 from bot.content import Content, load_content
 from bot.delivery import stats
 from bot.delivery.senders.whatsapp import WhatsAppSender, template_variable
-from bot.delivery.window import (
+from bot.flows import ConversationService, Inbound, StepOutcome
+from bot.flows import Engine as FlowEngine
+from bot.outbox.window import (
     TWILIO_CLOCK_SLACK,
     WINDOW,
     WindowDecision,
@@ -24,8 +26,6 @@ from bot.delivery.window import (
     window_open,
     window_start,
 )
-from bot.flows import ConversationService, Inbound, StepOutcome
-from bot.flows import Engine as FlowEngine
 from bot.settings import load_settings
 from tests.delivery.support import (
     CIPHER,

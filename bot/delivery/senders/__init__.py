@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from bot.delivery.senders.base import Failure, Outgoing, Sender, SendError
-from bot.delivery.window import templates_from_settings
+from bot.outbox.window import templates_from_settings
 from bot.settings import Settings
 
 __all__ = ["Failure", "Outgoing", "SendError", "Sender", "build_senders"]

@@ -3,7 +3,7 @@
 Options are numbered text (as in the simulator), or ``twilio/quick-reply`` buttons when a
 Content SID is configured for the message's purpose and number of options
 (``TWILIO_QUICK_REPLY_SIDS``). Texts over 1,600 characters are split at line breaks.
-Outside the 24-hour window (see :mod:`bot.delivery.window`) a template is sent or the
+Outside the 24-hour window (see :mod:`bot.outbox.window`) a template is sent or the
 message is held.
 """
 
@@ -23,8 +23,8 @@ from bot.delivery.senders.base import SEND_TIMEOUT, Failure, Outgoing, Sender, S
 from bot.delivery.text import split_text, units
 from bot.delivery.twilio_errors import failure_for_code
 from bot.delivery.twilio_http import TwilioTransportError, make_async_twilio_client
-from bot.delivery.window import decide
 from bot.outbox.reply import Reply, as_text
+from bot.outbox.window import decide
 
 log = logging.getLogger(__name__)
 
