@@ -33,11 +33,12 @@ from bot.crypto import Cipher, InvalidToken
 from bot.db.models import utcnow
 from bot.delivery import stats
 from bot.delivery.outbox import LEASE, UNORDERED_PURPOSES, URGENT_PURPOSES, Claim, Outbox
-from bot.delivery.person_marks import marks_person
 from bot.delivery.ratelimit import RateLimiter
-from bot.delivery.senders import Failure, Outgoing, Sender, SendError, build_senders
+from bot.delivery.senders import Outgoing, Sender, SendError, build_senders
 from bot.delivery.senders.base import SEND_TIMEOUT
 from bot.loops import ClosingLoop
+from bot.outbox.failures import Failure
+from bot.outbox.person_marks import marks_person
 from bot.outbox.reply import Choice
 
 if TYPE_CHECKING:

@@ -30,8 +30,8 @@ from bot.db.engine import read_only
 from bot.db.models import OutboundMessage, Participant
 from bot.db.tables import table_of
 from bot.delivery import receipts
-from bot.delivery.person_marks import mark_person
-from bot.delivery.senders.base import Failure
+from bot.outbox.failures import Failure
+from bot.outbox.person_marks import mark_person
 from bot.outbox.reply import CRISIS_REPLY
 from bot.outbox.window import FAREWELL, RELEASED_ON_RETURN, window_start
 
@@ -227,7 +227,7 @@ class Outbox:
         self, claim: Claim, error: str, now: datetime, *, failure: Failure | None = None
     ) -> bool:
         """Fail the row; what ``failure`` says about the person (unreachable, opted out) is
-        recorded on them in the same transaction (``bot.delivery.person_marks``)."""
+        recorded on them in the same transaction (``bot.outbox.person_marks``)."""
         values = {"status": "failed", "error": error[:500], "next_attempt_at": now}
         with self.db.begin() as connection:
             done = self._write(connection, claim, values)

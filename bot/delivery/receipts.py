@@ -32,10 +32,10 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, select, text, 
 
 from bot.db.models import DeliveryReceipt, OutboundMessage
 from bot.db.tables import table_of
-from bot.delivery.person_marks import mark_person, marks_person
-from bot.delivery.senders.base import Failure
 from bot.delivery.twilio_errors import failure_for_code
 from bot.observability import metrics
+from bot.outbox.failures import Failure
+from bot.outbox.person_marks import mark_person, marks_person
 
 #: Where Twilio posts the receipts (``bot.web.webhooks``); the senders give it to Twilio.
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"

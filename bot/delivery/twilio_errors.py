@@ -4,7 +4,7 @@ to sending it (``bot.delivery.senders.whatsapp``) or later, in a status callback
 
 from __future__ import annotations
 
-from bot.delivery.senders.base import Failure
+from bot.outbox.failures import Failure
 
 OPTED_OUT_CODES = frozenset({21610})
 UNREACHABLE_CODES = frozenset({21211, 21614})

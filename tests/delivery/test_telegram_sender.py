@@ -8,7 +8,7 @@ import pytest
 from telegram.error import NetworkError
 
 from bot.delivery.outbox import CALLBACK_ANSWER
-from bot.delivery.senders.base import Failure, Outgoing, SendError
+from bot.delivery.senders.base import Outgoing, SendError
 from bot.delivery.senders.telegram import (
     MAX_TEXT,
     TelegramSender,
@@ -16,6 +16,7 @@ from bot.delivery.senders.telegram import (
     plan_message,
 )
 from bot.delivery.text import units
+from bot.outbox.failures import Failure
 from bot.outbox.reply import Choice
 from tests.delivery.support import START
 from tests.fakes import fixtures

@@ -10,9 +10,10 @@ from datetime import timedelta
 import pytest
 
 from bot.delivery.senders import build_senders
-from bot.delivery.senders.base import Failure, Outgoing, SendError
+from bot.delivery.senders.base import Outgoing, SendError
 from bot.delivery.senders.whatsapp import MAX_BODY, WhatsAppSender, plan_message
 from bot.delivery.text import units
+from bot.outbox.failures import Failure
 from bot.outbox.reply import Choice
 from bot.settings import load_settings
 from tests.delivery.support import START

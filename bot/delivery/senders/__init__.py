@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.delivery.senders.base import Failure, Outgoing, Sender, SendError
+from bot.delivery.senders.base import Outgoing, Sender, SendError
 from bot.outbox.window import templates_from_settings
 from bot.settings import Settings
 
-__all__ = ["Failure", "Outgoing", "SendError", "Sender", "build_senders"]
+__all__ = ["Outgoing", "SendError", "Sender", "build_senders"]
 
 log = logging.getLogger(__name__)
 

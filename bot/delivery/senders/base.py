@@ -1,4 +1,5 @@
-"""What every sender shares: the message to send, the send plan, and classified failures."""
+"""What every sender shares: the message to send, the send plan, and classified failures
+(``SendError``; what each ``Failure`` means is :mod:`bot.outbox.failures`)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Generic, TypeVar
 
 from bot.delivery.ratelimit import ChannelLimits, RetryPolicy
+from bot.outbox.failures import Failure
 from bot.outbox.reply import Choice
 
 P = TypeVar("P")
@@ -33,14 +34,6 @@ class Outgoing:
     choices: tuple[Choice, ...]
     created_at: datetime
     window_from: datetime | None
-
-
-class Failure(StrEnum):
-    RETRY = "retry"  # transient (rate limit, 5xx, network): try again later
-    PERMANENT = "permanent"  # this message can never be sent as it is
-    UNREACHABLE = "unreachable"  # the person blocked the bot / the address is invalid
-    OPTED_OUT = "opted_out"  # the person unsubscribed on the platform (Twilio 21610)
-    HOLD = "hold"  # not allowed now (outside the WhatsApp window): keep it, report it
 
 
 class SendError(Exception):

@@ -10,10 +10,11 @@ from twilio.base import values
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from bot.delivery.ratelimit import ChannelLimits
-from bot.delivery.senders.base import SEND_TIMEOUT, Failure, Outgoing, Sender, SendError
+from bot.delivery.senders.base import SEND_TIMEOUT, Outgoing, Sender, SendError
 from bot.delivery.senders.whatsapp import classify
 from bot.delivery.text import split_text
 from bot.delivery.twilio_http import TwilioTransportError, make_async_twilio_client
+from bot.outbox.failures import Failure
 
 CHANNEL = "sms"
 MAX_BODY = 1600

@@ -29,9 +29,10 @@ from telegram.request import HTTPXRequest
 
 from bot.delivery.outbox import CALLBACK_ANSWER
 from bot.delivery.ratelimit import TELEGRAM_LIMITS
-from bot.delivery.senders.base import SEND_TIMEOUT, Failure, Outgoing, Sender, SendError
+from bot.delivery.senders.base import SEND_TIMEOUT, Outgoing, Sender, SendError
 from bot.delivery.text import split_text
 from bot.logging import scrub
+from bot.outbox.failures import Failure
 from bot.outbox.reply import Choice, Reply, as_text
 
 log = logging.getLogger(__name__)

@@ -19,10 +19,11 @@ from typing import Any
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from bot.delivery.ratelimit import WHATSAPP_LIMITS
-from bot.delivery.senders.base import SEND_TIMEOUT, Failure, Outgoing, Sender, SendError
+from bot.delivery.senders.base import SEND_TIMEOUT, Outgoing, Sender, SendError
 from bot.delivery.text import split_text, units
 from bot.delivery.twilio_errors import failure_for_code
 from bot.delivery.twilio_http import TwilioTransportError, make_async_twilio_client
+from bot.outbox.failures import Failure
 from bot.outbox.reply import Reply, as_text
 from bot.outbox.window import decide
 

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Table, update
 
 from bot.db.models import Participant
 from bot.db.tables import table_of
-from bot.delivery.senders.base import Failure
+from bot.outbox.failures import Failure
 
 _PEOPLE: Table = table_of(Participant)
 #: The person's column each failure sets.
