@@ -32,7 +32,7 @@ from sqlalchemy import Engine
 from bot.crypto import Cipher, InvalidToken
 from bot.db.models import utcnow
 from bot.delivery import stats
-from bot.delivery.outbox import LEASE, UNORDERED_PURPOSES, URGENT_PURPOSES, Claim, Outbox
+from bot.delivery.claims import LEASE, UNORDERED_PURPOSES, URGENT_PURPOSES, Claim, Outbox
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.senders import Outgoing, Sender, SendError, build_senders
 from bot.delivery.senders.base import SEND_TIMEOUT

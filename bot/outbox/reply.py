@@ -17,7 +17,7 @@ class Choice:
 
 
 #: The purpose of a reply that answers crisis words (crisis lines): the outbox sends it
-#: ahead of the person's earlier messages still waiting or failing (``bot.delivery.outbox``).
+#: ahead of the person's earlier messages still waiting or failing (``bot.delivery.claims``).
 CRISIS_REPLY = "crisis"
 
 

@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 
 from bot.content import load_content
 from bot.db.models import utcnow
+from bot.delivery.claims import URGENT_PURPOSES
 from bot.delivery.dispatcher import SEND_DEADLINE
-from bot.delivery.outbox import URGENT_PURPOSES
 from bot.delivery.senders.telegram import TelegramSender
 from bot.escalation.crisis import crisis_detector
 from bot.flows import ConversationService, Inbound

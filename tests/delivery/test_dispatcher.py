@@ -22,8 +22,8 @@ from telegram.error import NetworkError
 from bot.db.engine import make_engine
 from bot.db.models import OutboundMessage, utcnow
 from bot.delivery import stats
+from bot.delivery.claims import CALLBACK_ANSWER, IN_FLIGHT, LEASE
 from bot.delivery.dispatcher import BATCH_UNDER_PRESSURE, Dispatcher
-from bot.delivery.outbox import CALLBACK_ANSWER, IN_FLIGHT, LEASE
 from bot.delivery.ratelimit import RetryPolicy
 from bot.delivery.senders.telegram import TelegramSender
 from bot.delivery.senders.whatsapp import WhatsAppSender

@@ -11,7 +11,7 @@ from sqlmodel import Session, select, update
 
 from bot.db.models import DeliveryReceipt, OutboundMessage
 from bot.delivery import receipts
-from bot.delivery.outbox import Outbox
+from bot.delivery.claims import Outbox
 from bot.delivery.receipts import Receipt, parse, record
 from bot.outbox.window import held_messages
 from tests.delivery.support import START, add_person, person, queue, row

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram.error import NetworkError
 
-from bot.delivery.outbox import CALLBACK_ANSWER
+from bot.delivery.claims import CALLBACK_ANSWER
 from bot.delivery.senders.base import Outgoing, SendError
 from bot.delivery.senders.telegram import (
     MAX_TEXT,

@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bot.delivery.claims import URGENT_PURPOSES
 from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.outbox import URGENT_PURPOSES
 from bot.delivery.receipts import Receipt, record
 from bot.delivery.senders import build_senders
 from bot.escalation import notify

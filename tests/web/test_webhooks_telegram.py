@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from bot.db.engine import make_engine
 from bot.db.models import Conversation, OutboundMessage, Participant, Screening
-from bot.delivery.outbox import CALLBACK_ANSWER
+from bot.delivery.claims import CALLBACK_ANSWER
 from bot.observability import DUPLICATES_DROPPED, MESSAGES_IN
 from bot.worker import CRISIS_LANE
 from tests.fakes import fixtures

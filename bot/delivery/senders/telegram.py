@@ -27,7 +27,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.delivery.outbox import CALLBACK_ANSWER
+from bot.delivery.claims import CALLBACK_ANSWER
 from bot.delivery.ratelimit import TELEGRAM_LIMITS
 from bot.delivery.senders.base import SEND_TIMEOUT, Outgoing, Sender, SendError
 from bot.delivery.text import split_text
