@@ -25,6 +25,7 @@ from bot.dashboard.rows import ROW_ERRORS
 from bot.db.models import Participant
 from bot.escalation import notify, service
 from bot.escalation.models import OPEN_STATUSES, PRIORITIES, PRIORITY_RANK, Case
+from bot.outbox.enums import Purpose
 
 if TYPE_CHECKING:
     from bot.dashboard.web import Page
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 CHANNELS = ("telegram", "whatsapp", "sim")
 #: Outbox purposes of messages a psychologist wrote (shown as theirs in the transcript).
-STAFF_PURPOSES = frozenset({service.PSYCHOLOGIST_MESSAGE})
+STAFF_PURPOSES = frozenset({Purpose.PSYCHOLOGIST_MESSAGE})
 
 
 @dataclass(frozen=True)

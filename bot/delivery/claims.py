@@ -30,26 +30,23 @@ from bot.db.engine import read_only
 from bot.db.models import OutboundMessage, Participant
 from bot.db.tables import table_of
 from bot.delivery import receipts
+from bot.outbox.enums import Purpose
 from bot.outbox.failures import Failure
 from bot.outbox.person_marks import mark_person
-from bot.outbox.reply import CRISIS_REPLY
-from bot.outbox.window import FAREWELL, RELEASED_ON_RETURN, window_start
+from bot.outbox.window import RELEASED_ON_RETURN, window_start
 
 LEASE = timedelta(seconds=120)
 IN_FLIGHT = "in flight"
-#: A row that answers a Telegram button press (the query id as text). Presses are now
-#: answered in the webhook's response (``bot.web.webhooks``); rows queued by earlier
-#: versions are still sent.
-CALLBACK_ANSWER = "callback_answer"
-#: Purposes sent first and outside the recipient's ordered queue and rate limits.
-UNORDERED_PURPOSES = frozenset({CALLBACK_ANSWER})
+#: Purposes sent first and outside the recipient's ordered queue and rate limits: the
+#: answers to Telegram button presses that earlier versions queued (still sent).
+UNORDERED_PURPOSES = frozenset({Purpose.CALLBACK_ANSWER})
 #: Purposes claimed before every other message, button answers included (still in order
 #: per recipient), and the only ones the alert dispatcher sends: every message to on-call
 #: psychologists (``bot.escalation.notify``: alerts, people's words relayed to them, the
 #: bot's answers to their commands), and the crisis lines sent to a person who wrote crisis
 #: words. An alert must never wait behind a backlog, nor behind an earlier message to the
 #: same psychologist that waits behind one.
-URGENT_PURPOSES = frozenset({"alert", "relay", "staff_reply", CRISIS_REPLY})
+URGENT_PURPOSES = frozenset({Purpose.ALERT, Purpose.RELAY, Purpose.STAFF_REPLY, Purpose.CRISIS})
 PROGRESS_MARK = "#"
 #: Outcomes after which a farewell (the last reply to a person who is gone) is deleted.
 FINAL_STATUSES = frozenset({"sent", "failed", "held"})
@@ -134,8 +131,8 @@ class Outbox:
             # (in flight and maybe hanging, or failing and backing off): only for earlier
             # crisis replies and for messages not tried yet (they go at once, in order).
             or_(
-                _OUT.c.purpose != CRISIS_REPLY,
-                earlier.c.purpose == CRISIS_REPLY,
+                _OUT.c.purpose != Purpose.CRISIS,
+                earlier.c.purpose == Purpose.CRISIS,
                 earlier.c.attempts == 0,
             ),
         )
@@ -186,7 +183,7 @@ class Outbox:
             _OUT.c.attempts == claim.token,
             _OUT.c.status == "pending",
         )
-        if claim.purpose == FAREWELL and values.get("status") in FINAL_STATUSES:
+        if claim.purpose == Purpose.FAREWELL and values.get("status") in FINAL_STATUSES:
             # Nothing is kept about a person who erased their data or refused consent: their
             # last reply (encrypted identifier, text) goes once it has an outcome.
             result = connection.execute(delete(_OUT).where(*fence))

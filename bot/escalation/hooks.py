@@ -31,12 +31,13 @@ from bot.escalation.roster import Roster
 from bot.escalation.roster_file import PsychologistEntry
 from bot.escalation.staff import CASE_PAYLOAD, StaffDesk
 from bot.flows.service import StepOutcome
+from bot.outbox.enums import Purpose
 
 MAX_RELAYED = 3000
 #: A burst of files from a person makes one note to the psychologists.
 MEDIA_NOTE_EVERY = timedelta(minutes=2)
 #: Messages to on-call staff that may quote a person (``bot.escalation.notify``).
-STAFF_PURPOSES = frozenset({notify.ALERT, notify.RELAY, notify.STAFF_REPLY})
+STAFF_PURPOSES = frozenset({Purpose.ALERT, Purpose.RELAY, Purpose.STAFF_REPLY})
 _CASES = table_of(Case)
 #: Is a psychologist talking with this person? (Asked on every step: built once.)
 _IN_CONVERSATION = (
@@ -149,7 +150,7 @@ class EscalationHooks:
             body = catalog.render("relay", case=case.id, text=text[:MAX_RELAYED])
             channel, contact = contacts[0]
             row = notify.staff_message(
-                session, self.esc, channel, contact, body, now, purpose=notify.RELAY
+                session, self.esc, channel, contact, body, now, purpose=Purpose.RELAY
             )
             outbound.append(row.id or 0)
         notify.event(
@@ -221,7 +222,7 @@ class EscalationHooks:
             )
             channel, contact = contacts[0]
             notify.staff_message(
-                session, self.esc, channel, contact, body, now, purpose=notify.RELAY
+                session, self.esc, channel, contact, body, now, purpose=Purpose.RELAY
             )
         notify.event(session, case.id, "media_noted", now, "system", notify=ids)
 

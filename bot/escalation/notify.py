@@ -20,10 +20,8 @@ from bot.escalation.models import Case, CaseEvent, CaseNotification
 from bot.escalation.roster_file import PsychologistEntry
 from bot.escalation.texts import StaffCatalog
 from bot.flows.types import MEDIA_KINDS
+from bot.outbox.enums import Purpose
 
-ALERT = "alert"
-RELAY = "relay"
-STAFF_REPLY = "staff_reply"
 MAX_QUOTE = 300
 
 
@@ -114,7 +112,7 @@ def staff_message(
     text: str,
     now: datetime,
     *,
-    purpose: str,
+    purpose: Purpose,
     choices: list[dict[str, str]] | None = None,
 ) -> OutboundMessage:
     """An outbox row to a member of staff (never tied to a participant)."""
@@ -192,7 +190,14 @@ def alert(
         media=media_counts(session, case.id),
     )
     row = staff_message(
-        session, esc, channel, contact, text, now, purpose=ALERT, choices=buttons(catalog, case.id)
+        session,
+        esc,
+        channel,
+        contact,
+        text,
+        now,
+        purpose=Purpose.ALERT,
+        choices=buttons(catalog, case.id),
     )
     notification = CaseNotification(
         case_id=case.id,

@@ -34,6 +34,7 @@ from bot.escalation.models import (
     Case,
     CaseEvent,
 )
+from bot.outbox.enums import Purpose
 
 __all__ = [
     "ActionResult",
@@ -53,7 +54,6 @@ __all__ = [
 ]
 
 DASHBOARD_PREFIX = "dashboard:"
-PSYCHOLOGIST_MESSAGE = "psychologist_message"
 MAX_MESSAGE = 3000
 MAX_NOTE = 2000
 ACCESS_KINDS = frozenset({"viewed", "revealed", "media_viewed"})
@@ -221,7 +221,7 @@ def _tell_others(session: Session, esc: Escalation, case: Case, actor: str) -> N
         )
         chat = str(person.contacts.telegram_chat_id)
         notify.staff_message(
-            session, esc, "telegram", chat, text, esc.clock(), purpose=notify.STAFF_REPLY
+            session, esc, "telegram", chat, text, esc.clock(), purpose=Purpose.STAFF_REPLY
         )
 
 
@@ -295,7 +295,7 @@ def send_to_person_in(
         channel=person.channel,
         recipient_hash=person.external_hash,
         recipient_enc=person.external_enc,
-        purpose=PSYCHOLOGIST_MESSAGE,
+        purpose=Purpose.PSYCHOLOGIST_MESSAGE,
         text=wrapped,
         choices=[],
         status="pending",
@@ -361,6 +361,6 @@ def transfer_in(
     )
     channel, contact = contacts[0]
     notify.staff_message(
-        session, esc, channel, contact, body.strip(), now, purpose=notify.STAFF_REPLY
+        session, esc, channel, contact, body.strip(), now, purpose=Purpose.STAFF_REPLY
     )
     return ActionResult.TRANSFERRED

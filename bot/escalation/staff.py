@@ -31,6 +31,7 @@ from bot.escalation.service import ActionResult
 from bot.escalation.texts import StaffCatalog
 from bot.oncall import telegram as oncall_commands
 from bot.oncall.telegram import OnCallDesk
+from bot.outbox.enums import Purpose
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +230,7 @@ class StaffDesk:
             channel=inbound.channel,
             recipient_hash=inbound.sender_hash,
             recipient_enc=inbound.sender_enc,
-            purpose=notify.STAFF_REPLY,
+            purpose=Purpose.STAFF_REPLY,
             text=text,
             choices=choices,
             status="pending",

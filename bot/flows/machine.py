@@ -24,7 +24,8 @@ from bot.flows.types import (
     RecordConsent,
     SetOptOut,
 )
-from bot.outbox.reply import CRISIS_REPLY, Reply
+from bot.outbox.enums import Purpose
+from bot.outbox.reply import Reply
 
 #: Longest message the engine reads as an answer; longer ones get a polite "too long".
 MAX_ANSWER_LENGTH = 4096
@@ -109,7 +110,7 @@ class Engine:
             crisis_lines = self.content.resources.first_lines_text(conv.language)
             catalog = self.content.catalog(conv.language)
             step.say(
-                catalog.render("crisis_detected", crisis_lines=crisis_lines), purpose=CRISIS_REPLY
+                catalog.render("crisis_detected", crisis_lines=crisis_lines), purpose=Purpose.CRISIS
             )
         return step
 
@@ -406,7 +407,7 @@ class Engine:
         step.effects.append(_crisis_signal(crisis, msg, answer_to_check))
         crisis_lines = self.content.resources.first_lines_text(conv.language)
         reply = CRISIS_REPLIES.get(crisis.category, "crisis_detected")
-        step.say(catalog.render(reply, crisis_lines=crisis_lines), purpose=CRISIS_REPLY)
+        step.say(catalog.render(reply, crisis_lines=crisis_lines), purpose=Purpose.CRISIS)
         if conv.state in waiting.WAITING_STATES and crisis.category not in concern.THIRD_PARTY:
             waiting.no_way_back(conv)  # waiting on request is now waiting after a disclosure
         if conv.state is State.SAFETY_PLAN:

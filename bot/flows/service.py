@@ -54,8 +54,9 @@ from bot.flows.types import (
     WithdrawHeldSignals,
 )
 from bot.flows.waiting import WAITING_STATES
+from bot.outbox.enums import Purpose
 from bot.outbox.reply import Reply
-from bot.outbox.window import FAREWELL, HOLDING_CHANNELS, may_have_held
+from bot.outbox.window import HOLDING_CHANNELS, may_have_held
 from bot.waiting.models import SafetyPlan, WaitingTimer
 
 log = logging.getLogger(__name__)
@@ -666,8 +667,8 @@ class ConversationService:
                 "channel": channel,
                 "recipient_hash": person.external_hash,
                 "recipient_enc": None if inline else person.external_enc,
-                # A reply to a person who is gone: deleted once sent (``FAREWELL``).
-                "purpose": FAREWELL if detached else reply.purpose,
+                # A reply to a person who is gone: deleted once sent.
+                "purpose": Purpose.FAREWELL if detached else reply.purpose,
                 "text": reply.text,
                 "choices": [
                     {"key": c.key, "label": c.label, "payload": c.payload} for c in reply.choices

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.flows.types import Effect
+from bot.outbox.enums import Purpose
 from bot.outbox.reply import Reply
 
 
@@ -64,5 +65,7 @@ class Step:
     replies: list[Reply] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
 
-    def say(self, text: str, choices: tuple[Any, ...] = (), *, purpose: str = "reply") -> None:
+    def say(
+        self, text: str, choices: tuple[Any, ...] = (), *, purpose: Purpose = Purpose.REPLY
+    ) -> None:
         self.replies.append(Reply(text=text, choices=choices, purpose=purpose))

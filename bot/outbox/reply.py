@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.outbox.enums import Purpose
+
 
 @dataclass(frozen=True, slots=True)
 class Choice:
@@ -16,17 +18,13 @@ class Choice:
     payload: str
 
 
-#: The purpose of a reply that answers crisis words (crisis lines): the outbox sends it
-#: ahead of the person's earlier messages still waiting or failing (``bot.delivery.claims``).
-CRISIS_REPLY = "crisis"
-
-
 @dataclass(frozen=True, slots=True)
 class Reply:
     text: str
     choices: tuple[Choice, ...] = ()
-    #: The outbox row's purpose: ``reply``, or ``crisis`` (``CRISIS_REPLY``).
-    purpose: str = "reply"
+    #: The outbox row's purpose: ``reply``, or ``crisis`` (crisis lines, sent ahead of the
+    #: person's earlier messages still waiting or failing: ``bot.delivery.claims``).
+    purpose: Purpose = Purpose.REPLY
 
 
 def as_text(reply: Reply) -> str:

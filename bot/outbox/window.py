@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.db.models import OutboundMessage
+from bot.outbox.enums import Purpose
 from bot.settings import Settings
 
 WINDOW = timedelta(hours=24)
@@ -33,22 +34,21 @@ HOLDING_CHANNELS = frozenset({"whatsapp"})
 #: A message is not sent free-form in the window's last minute: it could arrive after it.
 SAFETY_MARGIN = timedelta(minutes=1)
 
-FOLLOWUP_PURPOSES = frozenset({"followup"})
+FOLLOWUP_PURPOSES = frozenset({Purpose.FOLLOWUP})
 #: Messages a psychologist writes to the person (``bot.escalation.service``, the dashboard).
 PSYCHOLOGIST_PURPOSES = frozenset(
-    {"psychologist_message", "psychologist", "psychologist_reply", "staff"}
+    {Purpose.PSYCHOLOGIST_MESSAGE, Purpose.PSYCHOLOGIST, Purpose.PSYCHOLOGIST_REPLY, Purpose.STAFF}
 )
 #: Alerts to on-call staff (``bot.escalation.notify``): a case, or a person's message relayed.
-ALERT_PURPOSES = frozenset({"alert", "relay"})
+ALERT_PURPOSES = frozenset({Purpose.ALERT, Purpose.RELAY})
 #: Held messages sent once the person writes again (their window reopens): those written to
 #: reach out on their own. Others held (an answer whose moment has passed) stay held.
 RELEASED_ON_RETURN = FOLLOWUP_PURPOSES | PSYCHOLOGIST_PURPOSES
-#: The last reply to a person who erased their data or refused consent: it has no person and
-#: the outbox deletes it (identifier, text) as soon as it is sent, failed or held.
-FAREWELL = "farewell"
 #: Rows without a person (staff, or a person who erased their data) whose purpose is to
 #: answer a message just received: their own time stands in for the window's start.
-ANSWER_PURPOSES = frozenset({"reply", "staff_reply", "callback_answer", FAREWELL})
+ANSWER_PURPOSES = frozenset(
+    {Purpose.REPLY, Purpose.STAFF_REPLY, Purpose.CALLBACK_ANSWER, Purpose.FAREWELL}
+)
 
 
 @dataclass(frozen=True, slots=True)

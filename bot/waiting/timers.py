@@ -22,13 +22,12 @@ from bot.db.models import Conversation, OutboundMessage, Participant
 from bot.escalation import notify
 from bot.escalation.context import Escalation
 from bot.escalation.models import Case
+from bot.outbox.enums import Purpose
 from bot.waiting.models import WaitingTimer
 
 log = logging.getLogger(__name__)
 
 WAITING_STATES = frozenset({"waiting", "safety_plan"})
-#: Outbox purpose: may go out on its own (a follow-up; held outside WhatsApp's window).
-PURPOSE = "followup"
 
 
 def run_due(esc: Escalation, content: Content, limit: int = 100) -> int:
@@ -94,7 +93,7 @@ def _send(session: Session, content: Content, timer: WaitingTimer, key: str, now
         channel=person.channel,
         recipient_hash=person.external_hash,
         recipient_enc=person.external_enc,
-        purpose=PURPOSE,
+        purpose=Purpose.FOLLOWUP,  # goes out on its own: held outside the window
         text=text,
         choices=[],
         status="pending",

@@ -22,8 +22,8 @@ from pydantic import BaseModel, Field
 from bot.dashboard.accounts import ActiveSession
 from bot.dashboard.auth import require_session
 from bot.db.models import utcnow
-from bot.escalation.service import PSYCHOLOGIST_MESSAGE
 from bot.flows import Inbound
+from bot.outbox.enums import Purpose
 from bot.settings import Settings
 from bot.web import sim_inbox
 from bot.web.deps import RuntimeDep
@@ -82,7 +82,7 @@ def _delivered(found: list[sim_inbox.Delivered]) -> SimInboxResponse:
     return SimInboxResponse(
         messages=[
             SimDelivered(
-                sender="psychologist" if m.purpose == PSYCHOLOGIST_MESSAGE else "bot",
+                sender="psychologist" if m.purpose == Purpose.PSYCHOLOGIST_MESSAGE else "bot",
                 text=m.text,
                 choices=[
                     SimChoice(

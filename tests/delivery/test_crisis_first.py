@@ -21,7 +21,7 @@ from bot.delivery.senders.telegram import TelegramSender
 from bot.escalation.crisis import crisis_detector
 from bot.flows import ConversationService, Inbound
 from bot.flows import Engine as FlowEngine
-from bot.outbox.reply import CRISIS_REPLY
+from bot.outbox.enums import Purpose
 from tests.delivery.support import CIPHER, FAST, add_person, dispatcher, outbox, queue
 from tests.fakes import fixtures
 from tests.fakes.loopback import LoopbackGuard
@@ -67,8 +67,8 @@ def test_the_crisis_lines_are_queued_as_a_crisis_reply(db: Engine) -> None:
             )
         )
     purposes = [row.purpose for row in outbox(db)]
-    assert purposes[-2:] == [CRISIS_REPLY, "reply"]  # the lines, then the safety question
-    assert CRISIS_REPLY not in purposes[:-2]
+    assert purposes[-2:] == [Purpose.CRISIS, "reply"]  # the lines, then the safety question
+    assert Purpose.CRISIS not in purposes[:-2]
 
 
 async def test_a_crisis_reply_overtakes_a_hung_message_to_the_same_person(
@@ -89,7 +89,7 @@ async def test_a_crisis_reply_overtakes_a_hung_message_to_the_same_person(
         ["líneas de crisis"],
         participant_id=person,
         at=utcnow(),
-        purpose=CRISIS_REPLY,
+        purpose=Purpose.CRISIS,
     )
     queue(db, "telegram", A, ["¿estás a salvo?"], participant_id=person, at=utcnow())
 
@@ -147,7 +147,7 @@ async def test_a_crisis_reply_does_not_wait_for_an_earlier_message_backing_off(
         ["líneas de crisis"],
         participant_id=person,
         at=utcnow(),
-        purpose=CRISIS_REPLY,
+        purpose=Purpose.CRISIS,
     )
     alerts = dispatcher(db, {"telegram": telegram}, purposes=URGENT_PURPOSES)
     assert await alerts.tick() == 1

@@ -22,11 +22,12 @@ from telegram.error import NetworkError
 from bot.db.engine import make_engine
 from bot.db.models import OutboundMessage, utcnow
 from bot.delivery import stats
-from bot.delivery.claims import CALLBACK_ANSWER, IN_FLIGHT, LEASE
+from bot.delivery.claims import IN_FLIGHT, LEASE
 from bot.delivery.dispatcher import BATCH_UNDER_PRESSURE, Dispatcher
 from bot.delivery.ratelimit import RetryPolicy
 from bot.delivery.senders.telegram import TelegramSender
 from bot.delivery.senders.whatsapp import WhatsAppSender
+from bot.outbox.enums import Purpose
 from tests.delivery.support import (
     FAST,
     SECRET,
@@ -469,7 +470,13 @@ async def test_callback_answers_go_first_without_waiting(
     d = dispatcher(db, {"telegram": telegram}, clock)
     await d.tick()  # 429: the chat and the bot pause for 30 s
     [answer] = queue(
-        db, "telegram", A, ["cbq-1"], participant_id=pid, purpose=CALLBACK_ANSWER, at=clock.now()
+        db,
+        "telegram",
+        A,
+        ["cbq-1"],
+        participant_id=pid,
+        purpose=Purpose.CALLBACK_ANSWER,
+        at=clock.now(),
     )
 
     assert await d.tick() == 1

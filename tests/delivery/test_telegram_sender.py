@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram.error import NetworkError
 
-from bot.delivery.claims import CALLBACK_ANSWER
 from bot.delivery.senders.base import Outgoing, SendError
 from bot.delivery.senders.telegram import (
     MAX_TEXT,
@@ -16,6 +15,7 @@ from bot.delivery.senders.telegram import (
     plan_message,
 )
 from bot.delivery.text import units
+from bot.outbox.enums import Purpose
 from bot.outbox.failures import Failure
 from bot.outbox.reply import Choice
 from tests.delivery.support import START
@@ -119,7 +119,7 @@ async def test_a_payload_over_64_bytes_falls_back_to_numbered_options(
 async def test_a_button_press_is_answered(
     sender: TelegramSender, telegram_api: FakeTelegramApi
 ) -> None:
-    ids = await send_all(sender, message("cbq-123", purpose=CALLBACK_ANSWER))
+    ids = await send_all(sender, message("cbq-123", purpose=Purpose.CALLBACK_ANSWER))
 
     call = telegram_api.wait_for("answerCallbackQuery")
     assert call.params["callback_query_id"] == "cbq-123"

@@ -8,6 +8,7 @@ from bot.db.models import OutboundMessage, Participant
 from bot.escalation import service
 from bot.escalation.models import Case
 from bot.escalation.service import ActionResult
+from bot.outbox.enums import Purpose
 from tests.escalation.support import ANA, LUIS, PERSON, Desk
 
 CRISIS_LINE = "113"
@@ -142,7 +143,7 @@ def test_writing_to_the_person_pauses_the_flow_until_resolved(desk: Desk) -> Non
     esc = desk.runtime.escalation
     result = service.send_to_person(esc, case_id, "luis", "Hola, soy Luis.")
     assert result is ActionResult.SENT
-    [to_person] = desk.outbox(service.PSYCHOLOGIST_MESSAGE, chat=PERSON)
+    [to_person] = desk.outbox(Purpose.PSYCHOLOGIST_MESSAGE, chat=PERSON)
     assert "Hola, soy Luis." in to_person.text and "Luis Test" in to_person.text
     case = desk.case()
     assert (case.status, case.conversation_with, case.acknowledged_by) == (

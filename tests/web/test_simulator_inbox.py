@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from bot.db.models import OutboundMessage, Participant
 from bot.escalation import service, timers
-from bot.escalation.service import PSYCHOLOGIST_MESSAGE
+from bot.outbox.enums import Purpose
 from bot.runtime import Runtime, build_runtime
 from bot.settings import load_settings
 from bot.web.app import create_app
@@ -87,7 +87,7 @@ def test_a_psychologists_message_reaches_the_simulator_once(
     assert inbox(client, sim_a) == []
     with Session(runtime.db) as session:
         row = session.exec(
-            select(OutboundMessage).where(OutboundMessage.purpose == PSYCHOLOGIST_MESSAGE)
+            select(OutboundMessage).where(OutboundMessage.purpose == Purpose.PSYCHOLOGIST_MESSAGE)
         ).one()
     assert (row.status, row.sent_at is not None) == ("delivered", True)
 

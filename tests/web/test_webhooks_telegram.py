@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 
 from bot.db.engine import make_engine
 from bot.db.models import Conversation, OutboundMessage, Participant, Screening
-from bot.delivery.claims import CALLBACK_ANSWER
 from bot.observability import DUPLICATES_DROPPED, MESSAGES_IN
+from bot.outbox.enums import Purpose
 from bot.worker import CRISIS_LANE
 from tests.fakes import fixtures
 from tests.fakes.telegram_api import FakeTelegramApi
@@ -227,7 +227,7 @@ async def test_a_button_press_is_recorded_once_and_answered_in_every_response(
         assert response.json() == {"method": "answerCallbackQuery", "callback_query_id": "cbq-1"}
     rows = inbound_rows(db)
     assert [r.payload for r in rows] == [None, "consent:yes"]
-    assert outbound_rows(db, CALLBACK_ANSWER) == []
+    assert outbound_rows(db, Purpose.CALLBACK_ANSWER) == []
     assert await process(running) == 2
 
     no_data = callback_update(CHAT, None, "cbq-2")

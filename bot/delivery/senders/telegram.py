@@ -27,11 +27,11 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.delivery.claims import CALLBACK_ANSWER
 from bot.delivery.ratelimit import TELEGRAM_LIMITS
 from bot.delivery.senders.base import SEND_TIMEOUT, Outgoing, Sender, SendError
 from bot.delivery.text import split_text
 from bot.logging import scrub
+from bot.outbox.enums import Purpose
 from bot.outbox.failures import Failure
 from bot.outbox.reply import Choice, Reply, as_text
 
@@ -66,7 +66,7 @@ def keyboard_for(choices: Sequence[Choice]) -> InlineKeyboardMarkup | None:
 
 
 def plan_message(msg: Outgoing) -> list[TelegramPart]:
-    if msg.purpose == CALLBACK_ANSWER:
+    if msg.purpose == Purpose.CALLBACK_ANSWER:
         return [TelegramPart(msg.text, callback_answer=True)]
     keyboard = keyboard_for(msg.choices)
     text = msg.text
