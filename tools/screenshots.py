@@ -34,6 +34,7 @@ from bot.escalation.context import build_escalation
 from bot.escalation.hooks import EscalationHooks
 from bot.escalation.models import Case
 from bot.flows import ConversationService, Inbound
+from bot.outbox.enums import OutboxStatus
 from bot.runtime import Runtime, build_runtime
 from bot.settings import ROOT, load_settings
 from bot.web.app import create_app
@@ -116,8 +117,8 @@ def seed(runtime: Runtime) -> int:
     with Session(runtime.db) as session:  # demo only: show the messages as delivered
         session.execute(
             update(OutboundMessage)
-            .where(col(OutboundMessage.status) == "pending")
-            .values(status="sent", sent_at=OutboundMessage.created_at)
+            .where(col(OutboundMessage.status) == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENT, sent_at=OutboundMessage.created_at)
         )
         session.commit()
     timers.settle_notifications(esc)  # …and the alerts among them as delivered

@@ -30,7 +30,7 @@ from bot.db.engine import read_only
 from bot.db.models import OutboundMessage, Participant
 from bot.db.tables import table_of
 from bot.delivery import receipts
-from bot.outbox.enums import Purpose
+from bot.outbox.enums import OutboxStatus, Purpose
 from bot.outbox.failures import Failure
 from bot.outbox.person_marks import mark_person
 from bot.outbox.window import RELEASED_ON_RETURN, window_start
@@ -49,7 +49,7 @@ UNORDERED_PURPOSES = frozenset({Purpose.CALLBACK_ANSWER})
 URGENT_PURPOSES = frozenset({Purpose.ALERT, Purpose.RELAY, Purpose.STAFF_REPLY, Purpose.CRISIS})
 PROGRESS_MARK = "#"
 #: Outcomes after which a farewell (the last reply to a person who is gone) is deleted.
-FINAL_STATUSES = frozenset({"sent", "failed", "held"})
+FINAL_STATUSES = frozenset({OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.HELD})
 
 _OUT: Table = table_of(OutboundMessage)
 _PEOPLE: Table = table_of(Participant)
@@ -124,7 +124,7 @@ class Outbox:
         blocked = exists().where(
             earlier.c.channel == _OUT.c.channel,
             earlier.c.recipient_hash == _OUT.c.recipient_hash,
-            earlier.c.status == "pending",
+            earlier.c.status == OutboxStatus.PENDING,
             earlier.c.id < _OUT.c.id,
             earlier.c.purpose.not_in(UNORDERED_PURPOSES),
             # A crisis reply does not wait for an earlier message that was already tried
@@ -141,7 +141,7 @@ class Outbox:
             select(_OUT, _PEOPLE.c.last_inbound_at.label("window_from"))
             .select_from(_OUT.outerjoin(_PEOPLE, _PEOPLE.c.id == _OUT.c.participant_id))
             .where(
-                _OUT.c.status == "pending",
+                _OUT.c.status == OutboxStatus.PENDING,
                 _OUT.c.next_attempt_at <= now,
                 _OUT.c.channel.in_(list(channels)),
                 _OUT.c.purpose.in_(list(purposes)) if purposes is not None else true(),
@@ -181,7 +181,7 @@ class Outbox:
         fence = (
             _OUT.c.id == claim.id,
             _OUT.c.attempts == claim.token,
-            _OUT.c.status == "pending",
+            _OUT.c.status == OutboxStatus.PENDING,
         )
         if claim.purpose == Purpose.FAREWELL and values.get("status") in FINAL_STATUSES:
             # Nothing is kept about a person who erased their data or refused consent: their
@@ -199,7 +199,7 @@ class Outbox:
     def sent(self, claim: Claim, provider_id: str | None, now: datetime) -> bool:
         """Record the send; a delivery receipt that came first is applied with it."""
         values = {
-            "status": "sent",
+            "status": OutboxStatus.SENT,
             "sent_at": now,
             "provider_message_id": provider_id,
             "error": None,
@@ -218,14 +218,14 @@ class Outbox:
         return self._fenced(claim, next_attempt_at=at, error=error[:500])
 
     def hold(self, claim: Claim, error: str, now: datetime) -> bool:
-        return self._fenced(claim, status="held", error=error[:500], next_attempt_at=now)
+        return self._fenced(claim, status=OutboxStatus.HELD, error=error[:500], next_attempt_at=now)
 
     def fail(
         self, claim: Claim, error: str, now: datetime, *, failure: Failure | None = None
     ) -> bool:
         """Fail the row; what ``failure`` says about the person (unreachable, opted out) is
         recorded on them in the same transaction (``bot.outbox.person_marks``)."""
-        values = {"status": "failed", "error": error[:500], "next_attempt_at": now}
+        values = {"status": OutboxStatus.FAILED, "error": error[:500], "next_attempt_at": now}
         with self.db.begin() as connection:
             done = self._write(connection, claim, values)
             if done:
@@ -236,7 +236,7 @@ class Outbox:
         """Channels other than ``exclude`` with pending messages."""
         query = (
             select(_OUT.c.channel)
-            .where(_OUT.c.status == "pending", _OUT.c.channel.not_in(list(exclude)))
+            .where(_OUT.c.status == OutboxStatus.PENDING, _OUT.c.channel.not_in(list(exclude)))
             .distinct()
         )
         with read_only(self.db) as connection:

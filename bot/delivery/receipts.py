@@ -34,6 +34,7 @@ from bot.db.models import DeliveryReceipt, OutboundMessage
 from bot.db.tables import table_of
 from bot.delivery.twilio_errors import failure_for_code
 from bot.observability import metrics
+from bot.outbox.enums import OutboxStatus
 from bot.outbox.failures import Failure
 from bot.outbox.person_marks import mark_person, marks_person
 
@@ -160,13 +161,13 @@ def _apply(conn: Connection, receipt: Receipt, now: datetime) -> str | None:
         return None
     row_id, participant_id = message
     if receipt.status in DELIVERED:
-        return "delivered" if _move(conn, row_id, status="delivered") else "ignored"
+        return "delivered" if _move(conn, row_id, status=OutboxStatus.DELIVERED) else "ignored"
     code = receipt.error_code
     error = f"twilio.{code if code is not None else receipt.status}"
     failure = failure_for_code(code)
     if failure is Failure.HOLD and participant_id is not None:
-        return "held" if _move(conn, row_id, status="held", error=error) else "ignored"
-    if not _move(conn, row_id, status="failed", error=error):
+        return "held" if _move(conn, row_id, status=OutboxStatus.HELD, error=error) else "ignored"
+    if not _move(conn, row_id, status=OutboxStatus.FAILED, error=error):
         return "ignored"
     mark_person(conn, participant_id, failure, now)
     return str(failure) if marks_person(failure) and participant_id is not None else "failed"
@@ -175,6 +176,6 @@ def _apply(conn: Connection, receipt: Receipt, now: datetime) -> str | None:
 def _move(conn: Connection, row_id: int, **values: Any) -> bool:
     """Change a ``sent`` row; False if it is in any other state (nothing to change)."""
     result = conn.execute(
-        update(_OUT).where(_OUT.c.id == row_id, _OUT.c.status == "sent").values(**values)
+        update(_OUT).where(_OUT.c.id == row_id, _OUT.c.status == OutboxStatus.SENT).values(**values)
     )
     return bool(result.rowcount == 1)

@@ -54,7 +54,7 @@ from bot.flows.types import (
     WithdrawHeldSignals,
 )
 from bot.flows.waiting import WAITING_STATES
-from bot.outbox.enums import Purpose
+from bot.outbox.enums import OutboxStatus, Purpose
 from bot.outbox.reply import Reply
 from bot.outbox.window import HOLDING_CHANNELS, may_have_held
 from bot.waiting.models import SafetyPlan, WaitingTimer
@@ -673,7 +673,7 @@ class ConversationService:
                 "choices": [
                     {"key": c.key, "label": c.label, "payload": c.payload} for c in reply.choices
                 ],
-                "status": "sent" if inline else "pending",
+                "status": OutboxStatus.SENT if inline else OutboxStatus.PENDING,
                 "attempts": 0,
                 "next_attempt_at": now,
                 "provider_message_id": None,

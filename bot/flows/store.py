@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.db.models import Conversation, InboundMessage, OutboundMessage, Participant
 from bot.db.tables import table_of
+from bot.outbox.enums import OutboxStatus
 from bot.outbox.window import RELEASED_ON_RETURN
 
 _INBOX: Table = table_of(InboundMessage)
@@ -191,10 +192,10 @@ class StepStore:
             update(_OUTBOX)
             .where(
                 _OUTBOX.c.participant_id == bindparam("b_person"),
-                _OUTBOX.c.status == "held",
+                _OUTBOX.c.status == OutboxStatus.HELD,
                 _OUTBOX.c.purpose.in_(sorted(RELEASED_ON_RETURN)),
             )
-            .values(status="pending", next_attempt_at=bindparam("b_now"), error=None)
+            .values(status=OutboxStatus.PENDING, next_attempt_at=bindparam("b_now"), error=None)
             .returning(_OUTBOX.c.id)
         )
 

@@ -36,3 +36,19 @@ class Purpose(StrEnum):
     RELAY = "relay"
     #: The bot's answer to a psychologist's command (``bot.escalation.staff``).
     STAFF_REPLY = "staff_reply"
+
+
+class OutboxStatus(StrEnum):
+    """Where a message is (``outbound_message.status``)."""
+
+    #: To be sent (claimed or not: ``bot.delivery.claims``).
+    PENDING = "pending"
+    #: The platform accepted it.
+    SENT = "sent"
+    #: Twilio reported it delivered or read (``bot.delivery.receipts``).
+    DELIVERED = "delivered"
+    #: It will not be sent (again).
+    FAILED = "failed"
+    #: Outside the WhatsApp window, with no template for its purpose: kept, and sent when the
+    #: person writes again if its purpose reaches out on its own (``bot.outbox.window``).
+    HELD = "held"

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.db.models import OutboundMessage
-from bot.outbox.enums import Purpose
+from bot.outbox.enums import OutboxStatus, Purpose
 from bot.settings import Settings
 
 WINDOW = timedelta(hours=24)
@@ -130,7 +130,7 @@ def held_messages(
     db: Engine, *, participant_id: int | None = None, limit: int = 100
 ) -> list[HeldMessage]:
     """Messages held outside the WhatsApp window, newest first."""
-    query = select(OutboundMessage).where(OutboundMessage.status == "held")
+    query = select(OutboundMessage).where(OutboundMessage.status == OutboxStatus.HELD)
     if participant_id is not None:
         query = query.where(OutboundMessage.participant_id == participant_id)
     query = query.order_by(col(OutboundMessage.id).desc()).limit(limit)

@@ -27,6 +27,7 @@ from bot.db.models import InboundMessage, OutboundMessage
 from bot.escalation import paging
 from bot.escalation.models import PRIORITIES
 from bot.observability import Family, Sample, metrics
+from bot.outbox.enums import OutboxStatus
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web.deps import RuntimeDep
@@ -52,7 +53,7 @@ def depth_families(db: Engine) -> list[Family]:
             outbox = dict(
                 session.exec(
                     select(OutboundMessage.channel, func.count())
-                    .where(OutboundMessage.status == "pending")
+                    .where(OutboundMessage.status == OutboxStatus.PENDING)
                     .group_by(OutboundMessage.channel)
                 ).all()
             )

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, Table, select, update
 from bot.crypto import Cipher
 from bot.db.models import OutboundMessage
 from bot.db.tables import table_of
+from bot.outbox.enums import OutboxStatus
 
 CHANNEL = "sim"
 MAX_BATCH = 20
@@ -39,7 +40,7 @@ def collect(db: Engine, cipher: Cipher, conversation: str, now: datetime) -> lis
         .where(
             _OUT.c.channel == CHANNEL,
             _OUT.c.recipient_hash == recipient,
-            _OUT.c.status == "pending",
+            _OUT.c.status == OutboxStatus.PENDING,
         )
         .order_by(_OUT.c.id)
         .limit(MAX_BATCH)
@@ -50,8 +51,8 @@ def collect(db: Engine, cipher: Cipher, conversation: str, now: datetime) -> lis
         for row in connection.execute(query).mappings().all():
             moved = connection.execute(
                 update(_OUT)
-                .where(_OUT.c.id == row["id"], _OUT.c.status == "pending")
-                .values(status="delivered", sent_at=now, error=None)
+                .where(_OUT.c.id == row["id"], _OUT.c.status == OutboxStatus.PENDING)
+                .values(status=OutboxStatus.DELIVERED, sent_at=now, error=None)
             )
             if moved.rowcount == 1:
                 found.append(Delivered(row["purpose"], row["text"], list(row["choices"] or [])))
