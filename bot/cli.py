@@ -121,6 +121,7 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
     from bot.db.models import utcnow
     from bot.flows import Inbound
     from bot.logging import configure_logging
+    from bot.outbox.enums import Channel
     from bot.outbox.reply import as_text
     from bot.runtime import build_runtime
 
@@ -139,7 +140,7 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
                 return 0
             outcome = runtime.conversations.handle(
                 Inbound(
-                    channel="sim",
+                    channel=Channel.SIM,
                     external_id=person,
                     provider_message_id=uuid.uuid4().hex,
                     received_at=utcnow(),

@@ -26,6 +26,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.delivery.twilio_http import rewrite_url
+from bot.outbox.enums import Channel
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,9 @@ class FetchedMedia:
 
 
 async def fetch_media(settings: Settings, channel: str, ref: str) -> FetchedMedia:
-    if channel == "telegram":
+    if channel == Channel.TELEGRAM:
         return await _from_telegram(settings, ref)
-    if channel == "whatsapp":
+    if channel == Channel.WHATSAPP:
         return await _from_twilio(settings, ref)
     raise MediaUnavailable("not_configured")
 

@@ -24,8 +24,9 @@ from telegram import Chat, Message, Update
 
 from bot.channels.json_limits import nesting_within
 from bot.flows.types import Inbound, Media, MediaKind, MessageKind
+from bot.outbox.enums import Channel
 
-CHANNEL = "telegram"
+CHANNEL = Channel.TELEGRAM
 
 
 class MalformedUpdate(ValueError):

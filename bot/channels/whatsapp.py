@@ -19,8 +19,9 @@ from urllib.parse import parse_qsl
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 from bot.flows.types import Inbound, Media, MediaKind, MessageKind
+from bot.outbox.enums import Channel
 
-CHANNEL = "whatsapp"
+CHANNEL = Channel.WHATSAPP
 ADDRESS_PREFIX = "whatsapp:"
 MAX_PROVIDER_ID = 64
 MAX_MEDIA_URL = 512

@@ -25,14 +25,14 @@ from bot.dashboard.rows import ROW_ERRORS
 from bot.db.models import Participant
 from bot.escalation import notify, service
 from bot.escalation.models import OPEN_STATUSES, PRIORITIES, PRIORITY_RANK, Case
-from bot.outbox.enums import Purpose
+from bot.outbox.enums import Channel, Purpose
 
 if TYPE_CHECKING:
     from bot.dashboard.web import Page
     from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
-CHANNELS = ("telegram", "whatsapp", "sim")
+CHANNELS = (Channel.TELEGRAM, Channel.WHATSAPP, Channel.SIM)
 #: Outbox purposes of messages a psychologist wrote (shown as theirs in the transcript).
 STAFF_PURPOSES = frozenset({Purpose.PSYCHOLOGIST_MESSAGE})
 

@@ -37,6 +37,7 @@ from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.senders import Outgoing, Sender, SendError, build_senders
 from bot.delivery.senders.base import SEND_TIMEOUT
 from bot.loops import ClosingLoop
+from bot.outbox.enums import Channel
 from bot.outbox.failures import Failure
 from bot.outbox.person_marks import marks_person
 from bot.outbox.reply import Choice
@@ -262,7 +263,7 @@ class Dispatcher:
         if self._strays_checked is not None and now - self._strays_checked < STRAY_CHECK:
             return
         self._strays_checked = now
-        exclude = [*self.senders, "sim"]
+        exclude = [*self.senders, Channel.SIM]
         waiting = await asyncio.to_thread(self.outbox.waiting_channels, exclude)
         for channel in set(waiting) | self._strays_reported:
             stats.UNSENDABLE.set(1 if channel in waiting else 0, channel=channel)

@@ -25,6 +25,7 @@ from bot.escalation.roster import Roster, load_roster
 from bot.escalation.roster_file import RosterError
 from bot.escalation.texts import StaffTexts, load_staff_texts
 from bot.oncall import changes
+from bot.outbox.enums import Channel
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,12 +58,12 @@ def alert_channels(settings: Settings) -> frozenset[str]:
     """Telegram with a bot token; WhatsApp and SMS with Twilio credentials and a sender."""
     channels: set[str] = set()
     if settings.telegram_bot_token is not None:
-        channels.add("telegram")
+        channels.add(Channel.TELEGRAM)
     twilio = settings.twilio_account_sid is not None and settings.twilio_auth_token is not None
     if twilio and settings.twilio_whatsapp_from:
-        channels.add("whatsapp")
+        channels.add(Channel.WHATSAPP)
     if twilio and settings.twilio_sms_from:
-        channels.add("sms")
+        channels.add(Channel.SMS)
     return frozenset(channels)
 
 

@@ -31,7 +31,7 @@ from bot.escalation.roster import Roster
 from bot.escalation.roster_file import PsychologistEntry
 from bot.escalation.staff import CASE_PAYLOAD, StaffDesk
 from bot.flows.service import StepOutcome
-from bot.outbox.enums import Purpose
+from bot.outbox.enums import Channel, Purpose
 
 MAX_RELAYED = 3000
 #: A burst of files from a person makes one note to the psychologists.
@@ -84,14 +84,14 @@ class EscalationHooks:
             return {}
         if self._hashes is None or self._hashes[0] is not roster:
             hashes = {
-                self.esc.cipher.lookup_hash("telegram", chat): pid
+                self.esc.cipher.lookup_hash(Channel.TELEGRAM, chat): pid
                 for chat, pid in roster.telegram_chats().items()
             }
             self._hashes = (roster, hashes)
         return self._hashes[1]
 
     def psychologist(self, inbound: InboundMessage) -> PsychologistEntry | None:
-        if inbound.channel != "telegram":
+        if inbound.channel != Channel.TELEGRAM:
             return None
         pid = self._staff_hashes().get(inbound.sender_hash)
         roster = self.esc.roster_source.current()
@@ -100,7 +100,7 @@ class EscalationHooks:
     def is_staff(self, channel: str, sender_hash: str, payload: str | None) -> bool:
         """A message from a roster Telegram chat, or a case button pressed in any chat (the
         desk refuses it there)."""
-        if channel != "telegram":
+        if channel != Channel.TELEGRAM:
             return False
         return sender_hash in self._staff_hashes() or bool(payload and CASE_PAYLOAD.match(payload))
 

@@ -20,7 +20,7 @@ from bot.escalation.models import Case, CaseEvent, CaseNotification
 from bot.escalation.roster_file import PsychologistEntry
 from bot.escalation.texts import StaffCatalog
 from bot.flows.types import MEDIA_KINDS
-from bot.outbox.enums import Purpose
+from bot.outbox.enums import Channel, Purpose
 
 MAX_QUOTE = 300
 
@@ -32,7 +32,7 @@ def payload(action: str, case_id: int, extra: str = "") -> str:
 
 def address(channel: str, contact: str) -> str:
     """The identifier the dispatcher sends to (a WhatsApp number carries Twilio's prefix)."""
-    return f"whatsapp:{contact}" if channel == "whatsapp" else contact
+    return f"whatsapp:{contact}" if channel == Channel.WHATSAPP else contact
 
 
 def waiting_text(catalog: StaffCatalog, since: datetime, now: datetime) -> str:
@@ -59,7 +59,7 @@ def alert_text(
     step_index: int,
     *,
     new_signal: bool = False,
-    channel: str = "telegram",
+    channel: str = Channel.TELEGRAM,
     media: dict[str, int] | None = None,
 ) -> str:
     reason = case.reason
@@ -85,7 +85,7 @@ def alert_text(
         channel=case.channel or "—",
         step=step,
         actions=catalog.render(
-            "alert_actions_telegram" if channel == "telegram" else "alert_actions_other",
+            "alert_actions_telegram" if channel == Channel.TELEGRAM else "alert_actions_other",
             case=case.id,
         ),
     )
@@ -124,7 +124,7 @@ def staff_message(
         recipient_enc=esc.cipher.encrypt(to),
         purpose=purpose,
         text=text,
-        choices=choices if channel == "telegram" and choices else [],
+        choices=choices if channel == Channel.TELEGRAM and choices else [],
         status="pending",
         next_attempt_at=now,
         created_at=now,

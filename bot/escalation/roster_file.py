@@ -22,10 +22,11 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from bot.content.yamlio import load_yaml
+from bot.outbox.enums import Channel
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-CHANNELS: tuple[str, ...] = ("telegram", "whatsapp", "sms")
+CHANNELS: tuple[str, ...] = (Channel.TELEGRAM, Channel.WHATSAPP, Channel.SMS)
 ROLES: tuple[str, ...] = ("primary", "backup", "supervisor", "all")
 NEXT_WORKING_MORNING = "next_working_morning"
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -84,9 +85,9 @@ class Contacts(_Strict):
     def ordered(self) -> list[tuple[str, str]]:
         """(channel, address) in the order alerts try them: Telegram, WhatsApp, SMS."""
         found = [
-            ("telegram", str(self.telegram_chat_id) if self.telegram_chat_id else None),
-            ("whatsapp", self.whatsapp),
-            ("sms", self.sms),
+            (Channel.TELEGRAM, str(self.telegram_chat_id) if self.telegram_chat_id else None),
+            (Channel.WHATSAPP, self.whatsapp),
+            (Channel.SMS, self.sms),
         ]
         return [(channel, address) for channel, address in found if address]
 

@@ -34,7 +34,7 @@ from bot.escalation.models import (
     Case,
     CaseEvent,
 )
-from bot.outbox.enums import Purpose
+from bot.outbox.enums import Channel, Purpose
 
 __all__ = [
     "ActionResult",
@@ -214,14 +214,14 @@ def _tell_others(session: Session, esc: Escalation, case: Case, actor: str) -> N
         person = roster.get(pid)
         if person is None or pid == actor or not person.contacts.telegram_chat_id:
             continue
-        if "telegram" not in esc.channels:
+        if Channel.TELEGRAM not in esc.channels:
             continue
         text = esc.texts.get(person.language).render(
             "acknowledged_by_other", case=case.id, name=name
         )
         chat = str(person.contacts.telegram_chat_id)
         notify.staff_message(
-            session, esc, "telegram", chat, text, esc.clock(), purpose=Purpose.STAFF_REPLY
+            session, esc, Channel.TELEGRAM, chat, text, esc.clock(), purpose=Purpose.STAFF_REPLY
         )
 
 

@@ -31,7 +31,7 @@ from bot.escalation.service import ActionResult
 from bot.escalation.texts import StaffCatalog
 from bot.oncall import telegram as oncall_commands
 from bot.oncall.telegram import OnCallDesk
-from bot.outbox.enums import Purpose
+from bot.outbox.enums import Channel, Purpose
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +101,10 @@ class StaffDesk:
 
     def psychologist(self, inbound: InboundMessage) -> PsychologistEntry | None:
         roster = self.esc.roster
-        if roster is None or inbound.channel != "telegram":
+        if roster is None or inbound.channel != Channel.TELEGRAM:
             return None
         for chat, pid in roster.telegram_chats().items():
-            if self.esc.cipher.lookup_hash("telegram", chat) == inbound.sender_hash:
+            if self.esc.cipher.lookup_hash(Channel.TELEGRAM, chat) == inbound.sender_hash:
                 return roster.get(pid)
         return None
 

@@ -54,7 +54,7 @@ from bot.flows.types import (
     WithdrawHeldSignals,
 )
 from bot.flows.waiting import WAITING_STATES
-from bot.outbox.enums import OutboxStatus, Purpose
+from bot.outbox.enums import Channel, OutboxStatus, Purpose
 from bot.outbox.reply import Reply
 from bot.outbox.window import HOLDING_CHANNELS, may_have_held
 from bot.waiting.models import SafetyPlan, WaitingTimer
@@ -175,7 +175,7 @@ class ConversationService:
         cipher: Cipher,
         *,
         default_language: str = "es",
-        inline_channels: Collection[str] = ("sim",),
+        inline_channels: Collection[str] = (Channel.SIM,),
         clock: Callable[[], datetime] = utcnow,
         hooks: StepHooks | None = None,
     ) -> None:

@@ -6,6 +6,17 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+class Channel(StrEnum):
+    """A messaging channel: the ``channel`` of a person, an inbox row and an outbox row."""
+
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    #: Twilio SMS: alerts to on-call psychologists only.
+    SMS = "sms"
+    #: The web simulator and ``python -m bot chat``: replies are shown at once, never sent.
+    SIM = "sim"
+
+
 class Purpose(StrEnum):
     """Why a message is sent (``outbound_message.purpose``): the dispatcher's order
     (``bot.delivery.claims``) and the WhatsApp window's rules (``bot.outbox.window``)

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.db.models import OutboundMessage
-from bot.outbox.enums import OutboxStatus, Purpose
+from bot.outbox.enums import Channel, OutboxStatus, Purpose
 from bot.settings import Settings
 
 WINDOW = timedelta(hours=24)
@@ -30,7 +30,7 @@ WINDOW = timedelta(hours=24)
 #: receipt time): a person who writes after that may have messages Twilio held (63016).
 TWILIO_CLOCK_SLACK = timedelta(hours=1)
 #: Channels with a window, where messages can be held.
-HOLDING_CHANNELS = frozenset({"whatsapp"})
+HOLDING_CHANNELS = frozenset({Channel.WHATSAPP})
 #: A message is not sent free-form in the window's last minute: it could arrive after it.
 SAFETY_MARGIN = timedelta(minutes=1)
 

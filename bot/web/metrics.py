@@ -27,7 +27,7 @@ from bot.db.models import InboundMessage, OutboundMessage
 from bot.escalation import paging
 from bot.escalation.models import PRIORITIES
 from bot.observability import Family, Sample, metrics
-from bot.outbox.enums import OutboxStatus
+from bot.outbox.enums import Channel, OutboxStatus
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web.deps import RuntimeDep
@@ -35,7 +35,7 @@ from bot.web.deps import RuntimeDep
 router = APIRouter()
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-CHANNELS = ("telegram", "whatsapp")
+CHANNELS = (Channel.TELEGRAM, Channel.WHATSAPP)
 
 
 def depth_families(db: Engine) -> list[Family]:

@@ -18,9 +18,9 @@ from sqlalchemy import Engine, Table, select, update
 from bot.crypto import Cipher
 from bot.db.models import OutboundMessage
 from bot.db.tables import table_of
-from bot.outbox.enums import OutboxStatus
+from bot.outbox.enums import Channel, OutboxStatus
 
-CHANNEL = "sim"
+CHANNEL = Channel.SIM
 MAX_BATCH = 20
 _OUT: Table = table_of(OutboundMessage)
 

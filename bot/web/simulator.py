@@ -23,7 +23,7 @@ from bot.dashboard.accounts import ActiveSession
 from bot.dashboard.auth import require_session
 from bot.db.models import utcnow
 from bot.flows import Inbound
-from bot.outbox.enums import Purpose
+from bot.outbox.enums import Channel, Purpose
 from bot.settings import Settings
 from bot.web import sim_inbox
 from bot.web.deps import RuntimeDep
@@ -146,7 +146,7 @@ def router_for(settings: Settings) -> APIRouter:
             raise HTTPException(status_code=404, detail=UNKNOWN_CONVERSATION.format(prefix=prefix))
         outcome = runtime.conversations.handle(
             Inbound(
-                channel="sim",
+                channel=Channel.SIM,
                 external_id=message.conversation,
                 provider_message_id=message.message_id,
                 received_at=utcnow(),

@@ -22,6 +22,7 @@ from bot.content import Content
 from bot.escalation.detection.corpus import Row
 from bot.flows import ConvState, Engine, Inbound, State
 from bot.flows.state import Step
+from bot.outbox.enums import Channel
 from tools.detection.evaluation import Report
 
 #: The number every crisis reply gives first (``config/resources.yaml``).
@@ -32,7 +33,7 @@ _START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 def _say(engine: Engine, conv: ConvState, text: str, now: datetime) -> Step:
     msg = Inbound(
-        channel="sim", external_id="eval", provider_message_id="0", received_at=now, text=text
+        channel=Channel.SIM, external_id="eval", provider_message_id="0", received_at=now, text=text
     )
     return engine.step(conv, msg, now)
 

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from bot.delivery.senders.base import Outgoing, Sender, SendError
+from bot.outbox.enums import Channel
 from bot.outbox.window import templates_from_settings
 from bot.settings import Settings
 
@@ -21,7 +22,7 @@ def build_senders(settings: Settings) -> dict[str, Sender[Any]]:
     if settings.telegram_bot_token is not None:
         from bot.delivery.senders.telegram import TelegramSender
 
-        senders["telegram"] = TelegramSender(
+        senders[Channel.TELEGRAM] = TelegramSender(
             settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url
         )
     from bot.delivery.receipts import STATUS_CALLBACK_PATH
@@ -36,7 +37,7 @@ def build_senders(settings: Settings) -> dict[str, Sender[Any]]:
     if sid and token and from_:
         from bot.delivery.senders.whatsapp import WhatsAppSender
 
-        senders["whatsapp"] = WhatsAppSender(
+        senders[Channel.WHATSAPP] = WhatsAppSender(
             sid,
             token.get_secret_value(),
             from_,
@@ -53,7 +54,7 @@ def build_senders(settings: Settings) -> dict[str, Sender[Any]]:
     if sid and token and settings.twilio_sms_from:  # alerts to on-call psychologists
         from bot.delivery.senders.sms import SmsSender
 
-        senders["sms"] = SmsSender(
+        senders[Channel.SMS] = SmsSender(
             sid,
             token.get_secret_value(),
             settings.twilio_sms_from,

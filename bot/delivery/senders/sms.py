@@ -14,9 +14,10 @@ from bot.delivery.senders.base import SEND_TIMEOUT, Outgoing, Sender, SendError
 from bot.delivery.senders.whatsapp import classify
 from bot.delivery.text import split_text
 from bot.delivery.twilio_http import TwilioTransportError, make_async_twilio_client
+from bot.outbox.enums import Channel
 from bot.outbox.failures import Failure
 
-CHANNEL = "sms"
+CHANNEL = Channel.SMS
 MAX_BODY = 1600
 #: Twilio queues SMS per sender number; a long code sends about one message a second.
 SMS_LIMITS = ChannelLimits(per_chat_rate=1.0, per_chat_burst=3, global_rate=1.0, global_burst=5)

@@ -31,13 +31,13 @@ from bot.delivery.ratelimit import TELEGRAM_LIMITS
 from bot.delivery.senders.base import SEND_TIMEOUT, Outgoing, Sender, SendError
 from bot.delivery.text import split_text
 from bot.logging import scrub
-from bot.outbox.enums import Purpose
+from bot.outbox.enums import Channel, Purpose
 from bot.outbox.failures import Failure
 from bot.outbox.reply import Choice, Reply, as_text
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
+CHANNEL = Channel.TELEGRAM
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
 #: Bad requests that mean the chat itself is gone.

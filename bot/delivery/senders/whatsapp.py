@@ -23,13 +23,14 @@ from bot.delivery.senders.base import SEND_TIMEOUT, Outgoing, Sender, SendError
 from bot.delivery.text import split_text, units
 from bot.delivery.twilio_errors import failure_for_code
 from bot.delivery.twilio_http import TwilioTransportError, make_async_twilio_client
+from bot.outbox.enums import Channel
 from bot.outbox.failures import Failure
 from bot.outbox.reply import Reply, as_text
 from bot.outbox.window import decide
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "whatsapp"
+CHANNEL = Channel.WHATSAPP
 ADDRESS_PREFIX = "whatsapp:"
 MAX_BODY = 1600
 #: A quick reply's body and a button title (WhatsApp limits).
