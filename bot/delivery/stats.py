@@ -26,11 +26,6 @@ MESSAGES_HELD = metrics.counter(
     "WhatsApp messages held outside the 24-hour window (no template for their purpose).",
     ("channel", "purpose"),
 )
-MESSAGES_RELEASED = metrics.counter(
-    "bot_messages_released_total",
-    "Held WhatsApp messages queued again because the person wrote (their window reopened).",
-    ("channel",),
-)
 UNSENDABLE = metrics.gauge(
     "bot_outbox_unconfigured_channel",
     "1 while messages wait for a channel this process has no credentials for.",
@@ -48,7 +43,3 @@ def failure(channel: str, code: str) -> None:
 
 def held(channel: str, purpose: str) -> None:
     MESSAGES_HELD.inc(channel=channel, purpose=purpose)
-
-
-def released(channel: str, count: int) -> None:
-    MESSAGES_RELEASED.inc(count, channel=channel)

@@ -33,7 +33,6 @@ from bot.db.models import (
     Screening,
     utcnow,
 )
-from bot.delivery import stats
 from bot.escalation.review.models import DetectionReview
 from bot.flows.machine import CrisisDetector
 from bot.flows.machine import Engine as FlowEngine
@@ -56,7 +55,7 @@ from bot.flows.types import (
 from bot.flows.waiting import WAITING_STATES
 from bot.outbox.enums import Channel, OutboxStatus, Purpose
 from bot.outbox.reply import Reply
-from bot.outbox.window import HOLDING_CHANNELS, may_have_held
+from bot.outbox.window import HOLDING_CHANNELS, count_released, may_have_held, release_held
 from bot.waiting.models import SafetyPlan, WaitingTimer
 
 log = logging.getLogger(__name__)
@@ -301,7 +300,7 @@ class ConversationService:
                     outcome = self._step(session, conn, pending)
                     session.commit()
                     if outcome.released:
-                        stats.released(channel, outcome.released)
+                        count_released(channel, outcome.released)
                         log.info(
                             "held messages released: the person wrote again",
                             extra={"participant_id": outcome.participant_id},
@@ -428,7 +427,7 @@ class ConversationService:
             )
         if returning and not deleted:
             # Before the new replies (lower ids go first): what was held was written earlier.
-            released = self.store.release_held(conn, person.id, now)
+            released = release_held(conn, person.id, now)
             outcome.outbound_ids += released
             outcome.released = len(released)
         outcome.outbound_ids += self.store.queue(

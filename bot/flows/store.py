@@ -21,8 +21,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.db.models import Conversation, InboundMessage, OutboundMessage, Participant
 from bot.db.tables import table_of
-from bot.outbox.enums import OutboxStatus
-from bot.outbox.window import RELEASED_ON_RETURN
 
 _INBOX: Table = table_of(InboundMessage)
 _PEOPLE: Table = table_of(Participant)
@@ -188,16 +186,6 @@ class StepStore:
             )
         )
         self._queue = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
-        self._release_held = (
-            update(_OUTBOX)
-            .where(
-                _OUTBOX.c.participant_id == bindparam("b_person"),
-                _OUTBOX.c.status == OutboxStatus.HELD,
-                _OUTBOX.c.purpose.in_(sorted(RELEASED_ON_RETURN)),
-            )
-            .values(status=OutboxStatus.PENDING, next_attempt_at=bindparam("b_now"), error=None)
-            .returning(_OUTBOX.c.id)
-        )
 
     # --- reads ------------------------------------------------------------------------------
 
@@ -278,11 +266,6 @@ class StepStore:
         )
         if result.rowcount != 1:
             raise StaleDataError("the conversation changed since it was read")
-
-    def release_held(self, conn: Connection, person_id: int, now: datetime) -> list[int]:
-        """Queue again the person's held messages that may go once their window reopens."""
-        result = conn.execute(self._release_held, {"b_person": person_id, "b_now": now})
-        return sorted(int(i) for i in result.scalars())
 
     def queue(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
         if not rows:

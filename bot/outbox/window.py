@@ -6,7 +6,7 @@ psychologist's message) use the template configured for them, with the message t
 variable ``{{1}}``; any other message, or one whose template is not configured, is *held*
 (status ``held``), logged, counted and listed by :func:`held_messages` for the dashboard.
 When the person writes again, their held follow-ups and psychologists' messages are queued
-again, ahead of the reply to that message (``bot.flows.store``: ``release_held``).
+again, ahead of the reply to that message (:func:`release_held`, in its step).
 A message to staff (no participant: an alert) is failed instead of held, so escalation
 tries the psychologist's next channel at once.
 """
@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, Table, bindparam, update
 from sqlmodel import Session, col, select
 
 from bot.db.models import OutboundMessage
+from bot.db.tables import table_of
+from bot.observability import metrics
 from bot.outbox.enums import Channel, OutboxStatus, Purpose
 from bot.settings import Settings
 
@@ -48,6 +50,25 @@ RELEASED_ON_RETURN = FOLLOWUP_PURPOSES | PSYCHOLOGIST_PURPOSES
 #: answer a message just received: their own time stands in for the window's start.
 ANSWER_PURPOSES = frozenset(
     {Purpose.REPLY, Purpose.STAFF_REPLY, Purpose.CALLBACK_ANSWER, Purpose.FAREWELL}
+)
+
+MESSAGES_RELEASED = metrics.counter(
+    "bot_messages_released_total",
+    "Held WhatsApp messages queued again because the person wrote (their window reopened).",
+    ("channel",),
+)
+
+_OUT: Table = table_of(OutboundMessage)
+#: Built once: it runs in the conversation step of every person who may have held messages.
+_RELEASE_HELD = (
+    update(_OUT)
+    .where(
+        _OUT.c.participant_id == bindparam("b_person"),
+        _OUT.c.status == OutboxStatus.HELD,
+        _OUT.c.purpose.in_(sorted(RELEASED_ON_RETURN)),
+    )
+    .values(status=OutboxStatus.PENDING, next_attempt_at=bindparam("b_now"), error=None)
+    .returning(_OUT.c.id)
 )
 
 
@@ -147,3 +168,14 @@ def held_messages(
         )
         for row in rows
     ]
+
+
+def release_held(conn: Connection, participant_id: int, now: datetime) -> list[int]:
+    """Queue again the person's held messages that may go once their window reopens (in the
+    step that records their message, before its replies: lower ids go first); their ids."""
+    result = conn.execute(_RELEASE_HELD, {"b_person": participant_id, "b_now": now})
+    return sorted(int(i) for i in result.scalars())
+
+
+def count_released(channel: str, count: int) -> None:
+    MESSAGES_RELEASED.inc(count, channel=channel)

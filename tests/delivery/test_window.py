@@ -16,6 +16,7 @@ from bot.delivery.senders.whatsapp import WhatsAppSender, template_variable
 from bot.flows import ConversationService, Inbound, StepOutcome
 from bot.flows import Engine as FlowEngine
 from bot.outbox.window import (
+    MESSAGES_RELEASED,
     TWILIO_CLOCK_SLACK,
     WINDOW,
     WindowDecision,
@@ -280,7 +281,7 @@ async def test_held_messages_to_reach_out_go_when_the_person_writes_again(
     )
     await drain(dispatcher(db, {"whatsapp": sender}, clock), clock=clock)
     assert [row(db, i).status for i in (late_reply, from_psychologist)] == ["held", "held"]
-    released_before = stats.MESSAGES_RELEASED.value(channel="whatsapp")
+    released_before = MESSAGES_RELEASED.value(channel="whatsapp")
 
     clock.advance(3 * 86400)  # older than a message may wait: its age counts from now
     outcome = writes_again(db, content, clock)
@@ -291,7 +292,7 @@ async def test_held_messages_to_reach_out_go_when_the_person_writes_again(
     assert len(outcome.outbound_ids) > 1
     assert row(db, from_psychologist).status == "pending"
     assert row(db, late_reply).status == "held"
-    assert stats.MESSAGES_RELEASED.value(channel="whatsapp") == released_before + 1
+    assert MESSAGES_RELEASED.value(channel="whatsapp") == released_before + 1
     await drain(dispatcher(db, {"whatsapp": sender}, clock), clock=clock)
     bodies = [c.params["Body"] for c in twilio_api.calls("messages.create")]
     assert bodies[0] == "Hola, soy Ana, psicóloga del programa."
