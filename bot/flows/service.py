@@ -53,7 +53,8 @@ from bot.flows.types import (
     WithdrawHeldSignals,
 )
 from bot.flows.waiting import WAITING_STATES
-from bot.outbox.enums import Channel, OutboxStatus, Purpose
+from bot.outbox.enums import Channel, Purpose
+from bot.outbox.queue import Recipient, enqueue_many, outbox_row
 from bot.outbox.reply import Reply
 from bot.outbox.window import HOLDING_CHANNELS, count_released, may_have_held, release_held
 from bot.waiting.models import SafetyPlan, WaitingTimer
@@ -430,7 +431,7 @@ class ConversationService:
             released = release_held(conn, person.id, now)
             outcome.outbound_ids += released
             outcome.released = len(released)
-        outcome.outbound_ids += self.store.queue(
+        outcome.outbound_ids += enqueue_many(
             conn, self._outbox_rows(person, step.replies, pending.channel, now, detached=deleted)
         )
         if paused and hooks is not None:
@@ -660,26 +661,19 @@ class ConversationService:
         inline = channel in self.inline_channels
         if detached and inline:
             return []  # the simulator shows the replies; nothing about the person is kept
+        # A reply to a person who is gone has no person, and is deleted once sent.
+        to = Recipient(
+            channel, person.external_hash, person.external_enc, None if detached else person.id
+        )
         return [
-            {
-                "participant_id": None if detached else person.id,
-                "channel": channel,
-                "recipient_hash": person.external_hash,
-                "recipient_enc": None if inline else person.external_enc,
-                # A reply to a person who is gone: deleted once sent.
-                "purpose": Purpose.FAREWELL if detached else reply.purpose,
-                "text": reply.text,
-                "choices": [
-                    {"key": c.key, "label": c.label, "payload": c.payload} for c in reply.choices
-                ],
-                "status": OutboxStatus.SENT if inline else OutboxStatus.PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "provider_message_id": None,
-                "error": None,
-                "created_at": now,
-                "sent_at": now if inline else None,
-            }
+            outbox_row(
+                to,
+                reply.text,
+                now,
+                purpose=Purpose.FAREWELL if detached else reply.purpose,
+                choices=reply.choices,
+                shown=inline,
+            )
             for reply in replies
         ]
 

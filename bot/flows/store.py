@@ -5,12 +5,12 @@ work: one joined read (the message, the person, their conversation), then plain 
 INSERT statements on the step's connection. The conversation's ``version`` is checked and
 raised by hand (``SET version = version + 1 WHERE version = :seen``), as the ORM's
 ``version_id_col`` does wherever else a conversation is saved, so a concurrent change is
-still detected (``StaleDataError``) and the step retried.
+still detected (``StaleDataError``) and the step retried. The step's replies are queued with
+the outbox's own prebuilt INSERT (``bot.outbox.queue.enqueue_many``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,13 +19,12 @@ from sqlalchemy import Boolean, Connection, Table, and_, bindparam, insert, sele
 from sqlalchemy import case as sa_case
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.db.models import Conversation, InboundMessage, OutboundMessage, Participant
+from bot.db.models import Conversation, InboundMessage, Participant
 from bot.db.tables import table_of
 
 _INBOX: Table = table_of(InboundMessage)
 _PEOPLE: Table = table_of(Participant)
 _CONVERSATIONS: Table = table_of(Conversation)
-_OUTBOX: Table = table_of(OutboundMessage)
 
 
 @dataclass(slots=True)
@@ -185,7 +184,6 @@ class StepStore:
                 },
             )
         )
-        self._queue = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
 
     # --- reads ------------------------------------------------------------------------------
 
@@ -266,8 +264,3 @@ class StepStore:
         )
         if result.rowcount != 1:
             raise StaleDataError("the conversation changed since it was read")
-
-    def queue(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
-        if not rows:
-            return []
-        return [int(i) for i in conn.execute(self._queue, list(rows)).scalars()]
