@@ -149,10 +149,11 @@ class EscalationHooks:
             catalog = self.esc.texts.get(holder.language)
             body = catalog.render("relay", case=case.id, text=text[:MAX_RELAYED])
             channel, contact = contacts[0]
-            row = notify.staff_message(
-                session, self.esc, channel, contact, body, now, purpose=Purpose.RELAY
+            outbound.append(
+                notify.staff_message(
+                    session, self.esc, channel, contact, body, now, purpose=Purpose.RELAY
+                )
             )
-            outbound.append(row.id or 0)
         notify.event(
             session,
             case.id,

@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.db.models import OutboundMessage, Participant
+from bot.db.models import Participant
 from bot.escalation.context import Escalation
 from bot.escalation.models import Case, CaseEvent, CaseNotification
 from bot.escalation.roster_file import PsychologistEntry
 from bot.escalation.texts import StaffCatalog
 from bot.flows.types import MEDIA_KINDS
 from bot.outbox.enums import Channel, Purpose
+from bot.outbox.queue import Recipient, enqueue
 
 MAX_QUOTE = 300
 
@@ -114,24 +115,12 @@ def staff_message(
     *,
     purpose: Purpose,
     choices: list[dict[str, str]] | None = None,
-) -> OutboundMessage:
-    """An outbox row to a member of staff (never tied to a participant)."""
-    to = address(channel, contact)
-    row = OutboundMessage(
-        participant_id=None,
-        channel=channel,
-        recipient_hash=esc.cipher.lookup_hash(channel, to),
-        recipient_enc=esc.cipher.encrypt(to),
-        purpose=purpose,
-        text=text,
-        choices=choices if channel == Channel.TELEGRAM and choices else [],
-        status="pending",
-        next_attempt_at=now,
-        created_at=now,
-    )
-    session.add(row)
-    session.flush()
-    return row
+) -> int:
+    """Queue a message to a member of staff (never tied to a participant); its outbox id.
+    Buttons go only to Telegram."""
+    to = Recipient.address(esc.cipher, channel, address(channel, contact))
+    on_telegram = choices if channel == Channel.TELEGRAM and choices else []
+    return enqueue(session, to, text, now, purpose=purpose, choices=on_telegram)
 
 
 def usable_contacts(
@@ -189,7 +178,7 @@ def alert(
         channel=channel,
         media=media_counts(session, case.id),
     )
-    row = staff_message(
+    outbound_id = staff_message(
         session,
         esc,
         channel,
@@ -204,7 +193,7 @@ def alert(
         step_index=step_index,
         psychologist_id=psychologist.id,
         channel=channel,
-        outbound_id=row.id,
+        outbound_id=outbound_id,
         created_at=now,
     )
     session.add(notification)

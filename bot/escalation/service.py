@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
-from bot.db.models import OutboundMessage, Participant
+from bot.db.models import Participant
 from bot.escalation import notify
 from bot.escalation.cases import cancel_steps, ingest_signals
 from bot.escalation.context import Escalation
@@ -35,6 +35,7 @@ from bot.escalation.models import (
     CaseEvent,
 )
 from bot.outbox.enums import Channel, Purpose
+from bot.outbox.queue import Recipient, enqueue
 
 __all__ = [
     "ActionResult",
@@ -290,24 +291,13 @@ def send_to_person_in(
     wrapped = esc.texts.get(person.language).render(
         "to_person", name=actor_name(esc, actor), text=body
     )
-    row = OutboundMessage(
-        participant_id=person.id,
-        channel=person.channel,
-        recipient_hash=person.external_hash,
-        recipient_enc=person.external_enc,
-        purpose=Purpose.PSYCHOLOGIST_MESSAGE,
-        text=wrapped,
-        choices=[],
-        status="pending",
-        next_attempt_at=now,
-        created_at=now,
+    outbound_id = enqueue(
+        session, Recipient.person(person), wrapped, now, purpose=Purpose.PSYCHOLOGIST_MESSAGE
     )
-    session.add(row)
-    session.flush()
     case.status = "in_conversation"
     case.conversation_with = actor
     session.add(case)
-    notify.event(session, case.id, "message_to_person", now, actor, outbound=row.id)
+    notify.event(session, case.id, "message_to_person", now, actor, outbound=outbound_id)
     return ActionResult.SENT
 
 

@@ -22,7 +22,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.db.models import InboundMessage, OutboundMessage
+from bot.db.models import InboundMessage
 from bot.escalation import notify, service
 from bot.escalation.context import Escalation
 from bot.escalation.models import OPEN_STATUSES, OUTCOMES, PRIORITY_RANK, Case
@@ -32,6 +32,7 @@ from bot.escalation.texts import StaffCatalog
 from bot.oncall import telegram as oncall_commands
 from bot.oncall.telegram import OnCallDesk
 from bot.outbox.enums import Channel, Purpose
+from bot.outbox.queue import Recipient, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -225,21 +226,8 @@ class StaffDesk:
         choices: list[dict[str, str]],
         now: datetime,
     ) -> int:
-        row = OutboundMessage(
-            participant_id=None,
-            channel=inbound.channel,
-            recipient_hash=inbound.sender_hash,
-            recipient_enc=inbound.sender_enc,
-            purpose=Purpose.STAFF_REPLY,
-            text=text,
-            choices=choices,
-            status="pending",
-            next_attempt_at=now,
-            created_at=now,
-        )
-        session.add(row)
-        session.flush()
-        return row.id or 0
+        to = Recipient(inbound.channel, inbound.sender_hash, inbound.sender_enc)
+        return enqueue(session, to, text, now, purpose=Purpose.STAFF_REPLY, choices=choices)
 
 
 def _outcome_buttons(catalog: StaffCatalog, case_id: int) -> list[dict[str, str]]:

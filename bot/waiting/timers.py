@@ -18,11 +18,12 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.content import Content
-from bot.db.models import Conversation, OutboundMessage, Participant
+from bot.db.models import Conversation, Participant
 from bot.escalation import notify
 from bot.escalation.context import Escalation
 from bot.escalation.models import Case
 from bot.outbox.enums import Purpose
+from bot.outbox.queue import Recipient, enqueue
 from bot.waiting.models import WaitingTimer
 
 log = logging.getLogger(__name__)
@@ -88,20 +89,8 @@ def _send(session: Session, content: Content, timer: WaitingTimer, key: str, now
     person = session.get(Participant, timer.participant_id)
     assert person is not None
     text = content.catalog(person.language).render(key)
-    row = OutboundMessage(
-        participant_id=person.id,
-        channel=person.channel,
-        recipient_hash=person.external_hash,
-        recipient_enc=person.external_enc,
-        purpose=Purpose.FOLLOWUP,  # goes out on its own: held outside the window
-        text=text,
-        choices=[],
-        status="pending",
-        next_attempt_at=now,
-        created_at=now,
-    )
-    session.add(row)
-    session.flush()
+    # A follow-up: it goes out on its own, so it is held outside the WhatsApp window.
+    enqueue(session, Recipient.person(person), text, now, purpose=Purpose.FOLLOWUP)
     case = session.exec(
         select(Case).where(Case.participant_id == person.id, Case.status != "resolved")
     ).first()
