@@ -277,3 +277,18 @@ async def test_erasing_the_person_erases_their_files_and_the_case_page_shows_non
     async with signed_in(stack, db) as browser:
         page = await browser.get(f"/dashboard/cases/{case_id}")
     assert page.status_code == 200 and _MEDIA_LINK.findall(page.text) == []
+
+
+async def test_a_location_is_named_on_the_case_without_a_link_or_a_missing_file(
+    stack: Stack, db: Engine
+) -> None:
+    case_id = await disclose(stack)
+    chat = {"id": PERSON, "type": "private", "first_name": "A"}
+    location = {"latitude": -12.05, "longitude": -77.04}
+    await stack.post({"update_id": next_update_id(), "message": message(chat, location=location)})
+    await stack.settle()
+    async with signed_in(stack, db) as browser:
+        page = await browser.get(f"/dashboard/cases/{case_id}")
+    assert "ubicación, contacto u otro contenido" in page.text
+    assert _MEDIA_LINK.findall(page.text) == []
+    assert '· <em class="muted">no guardado</em>' not in page.text
