@@ -193,7 +193,7 @@ def _execute(
         notify.event(session, case.id, "chain_ended", now, "system", reason="person_deleted")
     else:
         following = position + 1 if position + 1 < len(steps) else int(chain.get("repeat_from", 0))
-        schedule(session, case, min(following, len(steps) - 1), _due(roster, current, now), now)
+        schedule(session, case, min(following, len(steps) - 1), wait_end(roster, current, now), now)
     step.status = "done"
     session.add(case)
     return "ran"
@@ -215,7 +215,8 @@ def _targets(
     return tuple(roster.people)
 
 
-def _due(roster: Roster | None, step: ChainStep, now: datetime) -> datetime:
+def wait_end(roster: Roster | None, step: ChainStep, now: datetime) -> datetime:
+    """When a step that paged at ``now`` stops waiting for an acknowledgement."""
     if step.wait == NEXT_WORKING_MORNING:
         return roster.next_working_morning(now) if roster is not None else now + timedelta(hours=12)
     return now + timedelta(seconds=wait_seconds(step.wait))

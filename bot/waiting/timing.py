@@ -1,5 +1,6 @@
 """Roughly when a waiting person can expect a psychologist: the time the roster's chain for
-that priority gives the on-call team to acknowledge (its steps once through)."""
+that priority gives the on-call team to acknowledge (its steps once through), walked the way
+the escalation timers walk it."""
 
 from __future__ import annotations
 
@@ -8,24 +9,32 @@ from datetime import datetime
 from math import ceil
 
 from bot.escalation.context import Escalation
-from bot.escalation.roster_file import DEFAULT_CHAINS, NEXT_WORKING_MORNING, Chain, wait_seconds
+from bot.escalation.roster import Roster
+from bot.escalation.roster_file import DEFAULT_CHAINS, Chain
+from bot.escalation.timers import wait_end
 
 
-def chain_minutes(chain: Chain, now: datetime, next_morning: datetime | None) -> int:
-    seconds = 0.0
+def chain_end(chain: Chain, now: datetime, roster: Roster | None) -> datetime:
+    """When the chain's last step's wait runs out, if nobody acknowledges: each step starts
+    when the one before it ends (a ``working_hours`` step outside working hours starts on the
+    next working morning), and each ``next_working_morning`` wait is counted from its own
+    step, so a weekend is counted once."""
+    cursor = now
     for step in chain.steps:
-        if step.wait == NEXT_WORKING_MORNING:
-            seconds += (next_morning - now).total_seconds() if next_morning else 12 * 3600
-        else:
-            seconds += wait_seconds(step.wait)
-    return max(1, ceil(seconds / 60))
+        if step.during == "working_hours" and roster and not roster.is_working_time(cursor):
+            cursor = roster.next_working_morning(cursor)  # as the timers defer such a step
+        cursor = wait_end(roster, step, cursor)
+    return cursor
+
+
+def chain_minutes(chain: Chain, now: datetime, roster: Roster | None) -> int:
+    return max(1, ceil((chain_end(chain, now, roster) - now).total_seconds() / 60))
 
 
 def expected_minutes(esc: Escalation) -> Callable[[str, datetime], int]:
     def expect(priority: str, now: datetime) -> int:
         roster = esc.roster
-        if roster is None:
-            return chain_minutes(DEFAULT_CHAINS[priority], now, None)
-        return chain_minutes(roster.chain(priority), now, roster.next_working_morning(now))
+        chain = DEFAULT_CHAINS[priority] if roster is None else roster.chain(priority)
+        return chain_minutes(chain, now, roster)
 
     return expect

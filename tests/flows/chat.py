@@ -13,6 +13,7 @@ from bot.flows.concern import ConcernDetector
 from bot.flows.machine import CrisisDetector
 from bot.flows.state import Step
 from bot.flows.types import Effect
+from bot.flows.waiting import ExpectMinutes
 from bot.outbox.reply import Reply
 
 _ids = itertools.count(1)
@@ -23,6 +24,7 @@ class EngineChat:
     content: Content
     detect_crisis: CrisisDetector | None = None
     detect_concern: ConcernDetector | None = None
+    expect_minutes: ExpectMinutes | None = None
     now: datetime = field(default_factory=lambda: datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
     conv: ConvState = field(default_factory=ConvState)
     effects: list[Effect] = field(default_factory=list)
@@ -33,6 +35,8 @@ class EngineChat:
             kwargs["detect_crisis"] = self.detect_crisis
         if self.detect_concern:
             kwargs["detect_concern"] = self.detect_concern
+        if self.expect_minutes:
+            kwargs["expect_minutes"] = self.expect_minutes
         self.engine = Engine(self.content, **kwargs)
 
     def say(
