@@ -31,14 +31,6 @@ BACK_EDGES: dict[tuple[str, str], str] = {
     # Removed by the issue-14 step that builds them from the settings, engine and cipher (or
     # moves outbox_loop/alert_loop beside the other loops in bot.worker).
     ("bot.delivery", "bot.runtime"): "bot.delivery.dispatcher -> bot.runtime",
-    # The conversation service records the detector's unsure messages for review
-    # (DetectionReview). Removed by the issue-14 step that hands them to a hook or moves the
-    # review store below bot.flows.
-    ("bot.flows", "bot.escalation"): "bot.flows.service -> bot.escalation.review.models",
-    # The conversation service reads and writes the waiting state's rows (SafetyPlan,
-    # WaitingTimer). Removed by the issue-14 step that puts the waiting state's storage
-    # behind the service's hooks (or below bot.flows).
-    ("bot.flows", "bot.waiting"): "bot.flows.service -> bot.waiting.models",
     # The escalation tick also runs the waiting state's check-ins. Removed by the issue-14
     # step that has the worker's loop call both (bot.worker).
     ("bot.escalation", "bot.waiting"): "bot.escalation.timers -> bot.waiting.timers",

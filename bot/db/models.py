@@ -232,3 +232,67 @@ class RiskSignal(SQLModel, table=True):
     not_before: datetime | None = ts(nullable=True)
     #: ...unless withdrawn first (the question was answered "no"); then never.
     withdrawn_at: datetime | None = ts(nullable=True)
+
+
+# --- the waiting state (bot.waiting) -------------------------------------------------------
+# ``WaitingTimer``: a durable timer for one message to a person who waits for a psychologist
+# (a check-in, or the honest notice that nobody has acknowledged yet). It survives a restart;
+# with several workers on PostgreSQL each runs once (``FOR UPDATE SKIP LOCKED``), and its
+# message and its ``done`` mark commit together. ``SafetyPlan``: the brief Stanley-Brown
+# safety plan a person built in the chat, in their own words, shown to the psychologist on
+# the case page. Both are written by a conversation step and erased with the person.
+
+TIMER_KINDS: tuple[str, ...] = ("checkin", "no_ack")
+TIMER_STATUSES: tuple[str, ...] = ("pending", "done", "cancelled")
+
+
+class WaitingTimer(SQLModel, table=True):
+    __tablename__ = "waiting_timer"
+    __table_args__ = (Index("ix_waiting_timer_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=16)
+    due_at: datetime = ts()
+    status: str = Field(default="pending", max_length=16)
+    created_at: datetime = ts()
+    ran_at: datetime | None = ts(nullable=True)
+
+
+class SafetyPlan(SQLModel, table=True):
+    __tablename__ = "safety_plan"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
+    #: ``{"warning_signs": "…", "coping": "…", …}`` in the person's words.
+    steps: dict[str, Any] = json_col()
+    language: str = Field(default="es", max_length=8)
+    created_at: datetime = ts()
+
+
+# --- messages kept for review (bot.escalation.review) ------------------------------------
+# ``text`` is the message as typed, kept only when the person had consented (the step's
+# ``keep_text``); rows are deleted when the person deletes their data or refuses consent.
+# ``label``: 1 risk, 0 no risk, None not yet labelled.
+
+REVIEW_KINDS: tuple[str, ...] = ("unsure", "unrecognised")
+
+
+class DetectionReview(SQLModel, table=True):
+    __tablename__ = "detection_review"
+    __table_args__ = (Index("ix_detection_review_label_created", "label", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int | None = Field(
+        default=None, foreign_key="participant.id", index=True, ondelete="SET NULL"
+    )
+    kind: str = Field(max_length=16)
+    text: str | None = None
+    language: str = Field(default="es", max_length=5)
+    #: The detector's guess: its most likely kind of risk, and its score.
+    category: str | None = Field(default=None, max_length=32)
+    score: float | None = None
+    created_at: datetime = ts()
+    label: int | None = None
+    labelled_by: str | None = Field(default=None, max_length=64)
+    labelled_at: datetime | None = ts(nullable=True)

@@ -7,6 +7,4 @@ Alembic's env.py and the tests import this module; a new domain package with its
 from bot.dashboard import models as dashboard_models  # noqa: F401
 from bot.db import models  # noqa: F401
 from bot.escalation import models as escalation_models  # noqa: F401
-from bot.escalation.review import models as review_models  # noqa: F401
 from bot.oncall import models as oncall_models  # noqa: F401
-from bot.waiting import models as waiting_models  # noqa: F401

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.db.models import DetectionReview
 from bot.escalation.detection.corpus import (
     LANGUAGES,
     REVIEWED,
@@ -29,7 +30,6 @@ from bot.escalation.detection.corpus import (
     split_of,
     write_corpus,
 )
-from bot.escalation.review.models import DetectionReview
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = ROOT / "var" / "review-labels.csv"

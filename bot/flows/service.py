@@ -26,14 +26,16 @@ from bot.db.engine import read_only
 from bot.db.models import (
     Consent,
     Conversation,
+    DetectionReview,
     InboundMessage,
     OutboundMessage,
     Participant,
     RiskSignal,
+    SafetyPlan,
     Screening,
+    WaitingTimer,
     utcnow,
 )
-from bot.escalation.review.models import DetectionReview
 from bot.flows.machine import CrisisDetector
 from bot.flows.machine import Engine as FlowEngine
 from bot.flows.state import ConvState, State
@@ -57,7 +59,6 @@ from bot.outbox.enums import Channel, Purpose
 from bot.outbox.queue import Recipient, enqueue_many, outbox_row
 from bot.outbox.reply import Reply
 from bot.outbox.window import HOLDING_CHANNELS, count_released, may_have_held, release_held
-from bot.waiting.models import SafetyPlan, WaitingTimer
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from bot.db.models import SafetyPlan
 from bot.flows.safety_plan import STEPS
-from bot.waiting.models import SafetyPlan
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,12 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.content import Content
-from bot.db.models import Conversation, Participant
+from bot.db.models import Conversation, Participant, WaitingTimer
 from bot.escalation import notify
 from bot.escalation.context import Escalation
 from bot.escalation.models import Case
 from bot.outbox.enums import Purpose
 from bot.outbox.queue import Recipient, enqueue
-from bot.waiting.models import WaitingTimer
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.dashboard.models import DashboardEvent
-from bot.escalation.review.models import DetectionReview
+from bot.db.models import DetectionReview
 from bot.runtime import Runtime
 from tests.dashboard.conftest import sign_in
 from tests.dashboard.people import pseudonym_of, say, to_menu

@@ -14,8 +14,7 @@ from sqlmodel import Session, select
 from bot.dashboard.accounts import Accounts
 from bot.dashboard.models import DashboardEvent
 from bot.db.migrate import upgrade
-from bot.db.models import utcnow
-from bot.escalation.review.models import DetectionReview
+from bot.db.models import DetectionReview, utcnow
 from bot.flows import Inbound
 from bot.runtime import Runtime, build_runtime
 from bot.settings import load_settings

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.db.models import DetectionReview
 from bot.escalation.crisis import cached_detector
 from bot.escalation.detection.corpus import REVIEWED, read_corpus, split_of
 from bot.escalation.export_labels import main
-from bot.escalation.review.models import DetectionReview
 from tools.detection.evaluation import score
 
 ROOT = Path(__file__).resolve().parents[2]

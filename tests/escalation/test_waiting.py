@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from bot.db.models import SafetyPlan, WaitingTimer
 from bot.escalation.models import CaseEvent
 from bot.runtime import build_runtime
-from bot.waiting.models import SafetyPlan, WaitingTimer
 from bot.waiting.timers import run_due
 from tests.escalation import test_webhook_e2e as e2e
 from tests.escalation.support import ANA, PERSON

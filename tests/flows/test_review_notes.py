@@ -13,9 +13,8 @@ from sqlmodel import Session, select
 
 from bot.content import Content
 from bot.crypto import Cipher
-from bot.db.models import Conversation
+from bot.db.models import Conversation, DetectionReview
 from bot.escalation.crisis import concern_detector, crisis_detector
-from bot.escalation.review.models import DetectionReview
 from bot.flows import ConversationService, Inbound
 from bot.flows import Engine as FlowEngine
 from bot.flows.concern import ConcernDetector

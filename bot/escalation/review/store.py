@@ -8,8 +8,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.db.models import Participant
-from bot.escalation.review.models import DetectionReview
+from bot.db.models import DetectionReview, Participant
 
 LABELS: tuple[int, ...] = (1, 0)
 #: Unlabelled items shown at once, newest first; and labelled ones below them.
