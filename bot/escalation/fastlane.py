@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.flows.service import ConversationService, StepOutcome
+from bot.flows.service import ConversationService
+from bot.flows.step_hooks import StepOutcome
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Escalation's hooks into the inbox step (``bot.flows.service.ConversationService``).
+"""Escalation's hooks into a conversation step (``bot.flows.step_hooks.StepHooks``, called
+by ``bot.flows.step_runner``).
 
 All run inside the step's transaction:
 
@@ -30,7 +31,7 @@ from bot.escalation.models import Case, CaseEvent
 from bot.escalation.roster import Roster
 from bot.escalation.roster_file import PsychologistEntry
 from bot.escalation.staff import CASE_PAYLOAD, StaffDesk
-from bot.flows.service import StepOutcome
+from bot.flows.step_hooks import StepOutcome
 from bot.outbox.enums import Channel, Purpose
 
 MAX_RELAYED = 3000

@@ -63,8 +63,7 @@ def intake_of(request: Request) -> Intake:
         runtime: Runtime = state.runtime
         workers = getattr(state, "workers", None)
         on_commit = (lambda: workers.wake("inbox")) if workers is not None else None
-        detect = runtime.conversations.flow.detect_crisis
-        intake = Intake(runtime.db, runtime.cipher, detect, on_commit=on_commit)
+        intake = Intake(runtime.conversations.recorder, on_commit=on_commit)
         if workers is not None:
             workers.pressure = intake.saturated  # the loops give way while it is saturated
         state.intake = intake

@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,6 @@ from sqlalchemy import Engine, event, text
 from sqlmodel import Session, select
 
 from bot.channels.intake import (
-    MAX_PAYLOAD,
     SATURATED,
     SATURATION_HOLD,
     SLOW_COMMIT,
@@ -28,7 +28,7 @@ from bot.db.engine import make_engine
 from bot.db.models import InboundMessage
 from bot.flows import ConversationService
 from bot.flows import Engine as FlowEngine
-from bot.flows.service import MAX_STORED_TEXT
+from bot.flows.recorder import MAX_PAYLOAD, MAX_STORED_TEXT, InboxRecorder
 from bot.flows.types import Inbound
 
 SECRET = "intake-test-secret-0123456789abcdef01234"
@@ -93,7 +93,7 @@ def content() -> Content:
 
 @pytest.fixture
 def intake(db: Engine) -> Intake:
-    return Intake(db, Cipher(SECRET), no_crisis)
+    return Intake(InboxRecorder(db, Cipher(SECRET), no_crisis))
 
 
 def rows(db: Engine) -> list[InboundMessage]:
@@ -101,21 +101,27 @@ def rows(db: Engine) -> list[InboundMessage]:
         return list(session.exec(select(InboundMessage).order_by(InboundMessage.id)))  # type: ignore[arg-type]
 
 
-def test_rows_are_what_the_conversation_service_would_record(
+def test_a_webhook_and_a_simulator_record_the_same_row_by_the_same_rule(
     intake: Intake, db: Engine, content: Content
 ) -> None:
-    msg = inbound("whatsapp:+51911111111", "Hola", channel="whatsapp", payload="consent:yes")
+    """One recorder: the webhooks' batching intake and ``ConversationService.receive`` (the
+    simulators) clean and store a message alike (NUL removed, payload cut to 256)."""
+    text, payload = "Ho\x00la", "p" * 400
+    msg = inbound("whatsapp:+51911111111", text, channel="whatsapp", mid="w1", payload=payload)
     [received] = intake.write([msg])
     assert received.inbound_id is not None and not received.duplicate
-    [row] = rows(db)
     service = ConversationService(db, FlowEngine(content), Cipher(SECRET))
-    expected = service.inbound_row(msg)
-    for name in ("channel", "provider_message_id", "sender_hash", "kind", "text", "payload"):
-        assert getattr(row, name) == getattr(expected, name), name
-    assert (row.status, row.attempts, row.participant_id) == ("pending", 0, None)
-    assert row.received_at == NOW
-    assert Cipher(SECRET).decrypt(row.sender_enc or "") == "whatsapp:+51911111111"
-    assert received.sender_hash == expected.sender_hash
+    again = service.receive(replace(msg, provider_message_id="w2"))
+    assert again.sender_hash == received.sender_hash
+    webhook, simulator = rows(db)
+    for row in (webhook, simulator):
+        assert (row.text, row.payload) == ("Hola", "p" * 256)
+        assert (row.status, row.attempts, row.participant_id) == ("pending", 0, None)
+        assert row.received_at == NOW
+        assert Cipher(SECRET).decrypt(row.sender_enc or "") == "whatsapp:+51911111111"
+    for name in ("channel", "sender_hash", "kind", "text", "payload", "urgent"):
+        assert getattr(webhook, name) == getattr(simulator, name), name
+    assert service.receive(replace(msg, provider_message_id="w2")).duplicate
 
 
 def test_the_conversation_service_processes_what_the_intake_recorded(
@@ -165,7 +171,7 @@ async def test_concurrent_submissions_are_committed_together(db: Engine) -> None
     commits: list[int] = []
     event.listen(db, "commit", lambda connection: commits.append(1))
     woken: list[int] = []
-    intake = Intake(db, Cipher(SECRET), no_crisis, on_commit=lambda: woken.append(1))
+    intake = Intake(InboxRecorder(db, Cipher(SECRET), no_crisis), on_commit=lambda: woken.append(1))
     deliveries = [inbound(str(n % 7)) for n in range(60)]
     deliveries += deliveries[:5]  # redelivered at the same time
     results = await asyncio.gather(*(intake.submit(d) for d in deliveries))
@@ -223,7 +229,7 @@ async def test_a_database_outage_fails_every_waiting_request(
 ) -> None:
     dead = make_engine("postgresql+psycopg://postgres@127.0.0.1:9/nowhere?connect_timeout=1")
     try:
-        intake = Intake(dead, Cipher(SECRET), no_crisis)
+        intake = Intake(InboxRecorder(dead, Cipher(SECRET), no_crisis))
         results = await asyncio.gather(
             *(intake.submit(inbound("51999888777", "me siento solo")) for _ in range(3)),
             return_exceptions=True,
@@ -244,7 +250,7 @@ async def test_a_refused_row_fails_alone_and_is_logged_without_its_content(
     recorded, and the log names the error, not the message."""
     if db.dialect.name != "postgresql":
         pytest.skip("SQLite does not enforce column lengths")
-    intake = Intake(db, Cipher(SECRET), no_crisis)
+    intake = Intake(InboxRecorder(db, Cipher(SECRET), no_crisis))
     bad = inbound("51999888777", "me siento solo", mid="x" * 70)
     good = [inbound("51999888776", "hola") for _ in range(3)]
     results = await asyncio.gather(
@@ -264,7 +270,7 @@ def crisis_words(text: str) -> object | None:
 
 
 async def test_content_of_the_wrong_type_never_fails_its_batch(db: Engine) -> None:
-    intake = Intake(db, Cipher(SECRET), crisis_words)  # type: ignore[arg-type]
+    intake = Intake(InboxRecorder(db, Cipher(SECRET), crisis_words))  # type: ignore[arg-type]
     odd: list[Any] = [["me", "quiero", "matar"], {"t": 1}, 7, None, b"bytes"]
     bad = [inbound("777", text=value, mid=f"bad{n}") for n, value in enumerate(odd)]
     bad.append(inbound("777", text="ok", payload={"p": 1}, mid="badpayload"))  # type: ignore[arg-type]

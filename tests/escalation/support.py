@@ -17,7 +17,7 @@ from bot.db.models import OutboundMessage
 from bot.escalation import timers
 from bot.escalation.models import Case, CaseEvent, EscalationStep
 from bot.flows import Inbound
-from bot.flows.service import StepOutcome
+from bot.flows.step_hooks import StepOutcome
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, load_settings
 

@@ -29,7 +29,7 @@ def message(desk: Desk, who: str, text: str, kind: str = "text") -> Inbound:
 
 def intake_of(desk: Desk) -> Intake:
     conversations = desk.runtime.conversations
-    return Intake(desk.db, conversations.cipher, conversations.flow.detect_crisis)
+    return Intake(conversations.recorder)
 
 
 def inbox(desk: Desk) -> list[InboundMessage]:

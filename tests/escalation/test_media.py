@@ -77,9 +77,7 @@ async def stack(
         runtime = running.runtime
         runtime.conversations.clock = clock
         runtime.escalation.clock = clock
-        running.app.state.intake = Intake(
-            runtime.db, runtime.cipher, runtime.conversations.flow.detect_crisis
-        )
+        running.app.state.intake = Intake(runtime.conversations.recorder)
         senders = build_senders(settings)
         for sender in senders.values():
             sender.limits = FAST

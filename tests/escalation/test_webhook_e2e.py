@@ -92,9 +92,7 @@ async def stack(
         running.runtime.conversations.clock = clock
         running.runtime.escalation.clock = clock
         runtime = running.runtime
-        running.app.state.intake = Intake(
-            runtime.db, runtime.cipher, runtime.conversations.flow.detect_crisis
-        )
+        running.app.state.intake = Intake(runtime.conversations.recorder)
         senders = build_senders(settings)
         for sender in senders.values():
             sender.limits = FAST  # the fake clock does not move while the loops settle
