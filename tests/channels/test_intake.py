@@ -1,19 +1,15 @@
-"""The webhooks' group-committed intake, on SQLite and PostgreSQL."""
+"""The webhooks' group-committed intake (batching in front of the inbox recorder, tested in
+tests/flows/test_recorder.py), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import threading
 import time
-from dataclasses import replace
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, text
-from sqlmodel import Session, select
 
 from bot.channels.intake import (
     SATURATED,
@@ -22,44 +18,10 @@ from bot.channels.intake import (
     Intake,
     IntakeUnavailable,
 )
-from bot.content import Content, load_content
 from bot.crypto import Cipher
 from bot.db.engine import make_engine
-from bot.db.models import InboundMessage
-from bot.flows import ConversationService
-from bot.flows import Engine as FlowEngine
-from bot.flows.recorder import MAX_PAYLOAD, MAX_STORED_TEXT, InboxRecorder
-from bot.flows.types import Inbound
-
-SECRET = "intake-test-secret-0123456789abcdef01234"
-CONFIG = Path(__file__).resolve().parents[2] / "config"
-NOW = datetime(2026, 11, 22, 12, 30, 15, 123456, tzinfo=UTC)
-_ids = itertools.count(1)
-
-
-def no_crisis(_text: str) -> None:
-    """These tests are not about crisis words (``tests/escalation/test_fastlane.py`` is)."""
-    return None
-
-
-def inbound(
-    who: str = "4242",
-    text: str = "hola",
-    *,
-    channel: str = "telegram",
-    mid: str | None = None,
-    payload: str | None = None,
-    kind: Any = "text",
-) -> Inbound:
-    return Inbound(
-        channel=channel,
-        external_id=who,
-        provider_message_id=mid or f"m{next(_ids)}",
-        received_at=NOW,
-        text=text,
-        payload=payload,
-        kind=kind,
-    )
+from bot.flows.recorder import InboxRecorder
+from tests.flows.inbox_messages import SECRET, inbound, no_crisis, rows
 
 
 def lock_briefly(database_url: str, seconds: float) -> threading.Thread:
@@ -86,85 +48,9 @@ def lock_briefly(database_url: str, seconds: float) -> threading.Thread:
     return thread
 
 
-@pytest.fixture(scope="module")
-def content() -> Content:
-    return load_content(CONFIG)
-
-
 @pytest.fixture
 def intake(db: Engine) -> Intake:
     return Intake(InboxRecorder(db, Cipher(SECRET), no_crisis))
-
-
-def rows(db: Engine) -> list[InboundMessage]:
-    with Session(db) as session:
-        return list(session.exec(select(InboundMessage).order_by(InboundMessage.id)))  # type: ignore[arg-type]
-
-
-def test_a_webhook_and_a_simulator_record_the_same_row_by_the_same_rule(
-    intake: Intake, db: Engine, content: Content
-) -> None:
-    """One recorder: the webhooks' batching intake and ``ConversationService.receive`` (the
-    simulators) clean and store a message alike (NUL removed, payload cut to 256)."""
-    text, payload = "Ho\x00la", "p" * 400
-    msg = inbound("whatsapp:+51911111111", text, channel="whatsapp", mid="w1", payload=payload)
-    [received] = intake.write([msg])
-    assert received.inbound_id is not None and not received.duplicate
-    service = ConversationService(db, FlowEngine(content), Cipher(SECRET))
-    again = service.receive(replace(msg, provider_message_id="w2"))
-    assert again.sender_hash == received.sender_hash
-    webhook, simulator = rows(db)
-    for row in (webhook, simulator):
-        assert (row.text, row.payload) == ("Hola", "p" * 256)
-        assert (row.status, row.attempts, row.participant_id) == ("pending", 0, None)
-        assert row.received_at == NOW
-        assert Cipher(SECRET).decrypt(row.sender_enc or "") == "whatsapp:+51911111111"
-    for name in ("channel", "sender_hash", "kind", "text", "payload", "urgent"):
-        assert getattr(webhook, name) == getattr(simulator, name), name
-    assert service.receive(replace(msg, provider_message_id="w2")).duplicate
-
-
-def test_the_conversation_service_processes_what_the_intake_recorded(
-    intake: Intake, db: Engine, content: Content
-) -> None:
-    intake.write([inbound("777", "hola")])
-    service = ConversationService(db, FlowEngine(content), Cipher(SECRET))
-    [outcome] = service.process_pending()
-    assert outcome.replies and rows(db)[0].status == "done"
-
-
-def test_repeats_in_one_batch_and_across_batches_are_duplicates(intake: Intake, db: Engine) -> None:
-    first = inbound(mid="same")
-    results = intake.write([first, first, inbound(mid="other")])
-    assert [r.duplicate for r in results] == [False, True, False]
-    again = intake.write([first])
-    assert again[0].duplicate
-    assert [r.provider_message_id for r in rows(db)] == ["same", "other"]
-    # the same provider id on another channel is another message
-    assert not intake.write([inbound(mid="same", channel="whatsapp")])[0].duplicate
-
-
-def test_text_is_cut_and_cleaned_for_every_database(intake: Intake, db: Engine) -> None:
-    intake.write(
-        [
-            inbound(text="a\x00b\ud800c"),
-            inbound(text="x" * (MAX_STORED_TEXT + 50), payload="p" * 400),
-            inbound(text="", kind="unsupported"),
-        ]
-    )
-    cleaned, long, empty = rows(db)
-    assert cleaned.text == "ab?c"
-    assert long.text is not None and len(long.text) == MAX_STORED_TEXT
-    assert long.payload is not None and len(long.payload) == MAX_PAYLOAD
-    assert (empty.text, empty.kind) == (None, "unsupported")
-
-
-def test_one_person_is_encrypted_once_and_read_back_everywhere(intake: Intake, db: Engine) -> None:
-    intake.write([inbound("55"), inbound("55"), inbound("66")])
-    first, second, other = rows(db)
-    assert first.sender_hash == second.sender_hash != other.sender_hash
-    assert Cipher(SECRET).decrypt(second.sender_enc or "") == "55"
-    assert Cipher(SECRET).decrypt(other.sender_enc or "") == "66"
 
 
 async def test_concurrent_submissions_are_committed_together(db: Engine) -> None:
