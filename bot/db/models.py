@@ -7,6 +7,7 @@ Personal identifiers are never stored in clear: ``Participant.external_hash`` fi
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, Integer, TypeDecorator, UniqueConstraint
@@ -102,6 +103,18 @@ class Conversation(SQLModel, table=True):
     __mapper_args__ = {"version_id_col": _conversation_version}
 
 
+class InboxStatus(StrEnum):
+    """Where an inbound message is (``inbound_message.status``)."""
+
+    #: Recorded, its step not yet run (or run and rolled back: it runs again).
+    PENDING = "pending"
+    #: Its step committed.
+    DONE = "done"
+    #: Its step failed ``bot.flows.inbox.MAX_STEP_FAILURES`` times: set aside (its crisis
+    #: words still raised a signal).
+    FAILED = "failed"
+
+
 class InboundMessage(SQLModel, table=True):
     """The inbox: every message received, recorded before the platform gets its 2xx.
 
@@ -140,7 +153,7 @@ class InboundMessage(SQLModel, table=True):
     #: Crisis words were found in the text when it was recorded: the crisis lane runs the
     #: person's steps ahead of the inbox queue (``bot.escalation.fastlane``).
     urgent: bool = False
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=InboxStatus.PENDING, max_length=16)
     attempts: int = 0
     error: str | None = None
     received_at: datetime = ts()
@@ -242,8 +255,18 @@ class RiskSignal(SQLModel, table=True):
 # safety plan a person built in the chat, in their own words, shown to the psychologist on
 # the case page. Both are written by a conversation step and erased with the person.
 
-TIMER_KINDS: tuple[str, ...] = ("checkin", "no_ack")
-TIMER_STATUSES: tuple[str, ...] = ("pending", "done", "cancelled")
+
+class TimerKind(StrEnum):
+    CHECKIN = "checkin"
+    #: The honest notice that nobody has acknowledged yet.
+    NO_ACK = "no_ack"
+
+
+class TimerStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    #: Replaced by a later start of the waiting state, or no longer due (the person left it).
+    CANCELLED = "cancelled"
 
 
 class WaitingTimer(SQLModel, table=True):
@@ -254,7 +277,7 @@ class WaitingTimer(SQLModel, table=True):
     participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
     kind: str = Field(max_length=16)
     due_at: datetime = ts()
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=TimerStatus.PENDING, max_length=16)
     created_at: datetime = ts()
     ran_at: datetime | None = ts(nullable=True)
 

@@ -15,6 +15,8 @@ from bot.db.models import (
     RiskSignal,
     SafetyPlan,
     Screening,
+    TimerKind,
+    TimerStatus,
     WaitingTimer,
 )
 from bot.flows.erasure import erase_person
@@ -160,15 +162,15 @@ def start_waiting(session: Session, pid: int, effect: StartWaiting, now: datetim
         update(WaitingTimer)
         .where(
             col(WaitingTimer.participant_id) == pid,
-            col(WaitingTimer.status) == "pending",
+            col(WaitingTimer.status) == TimerStatus.PENDING,
         )
-        .values(status="cancelled")
+        .values(status=TimerStatus.CANCELLED)
     )
     for minutes in effect.checkins:
         session.add(
             WaitingTimer(
                 participant_id=pid,
-                kind="checkin",
+                kind=TimerKind.CHECKIN,
                 due_at=now + timedelta(minutes=minutes),
                 created_at=now,
             )
@@ -176,7 +178,7 @@ def start_waiting(session: Session, pid: int, effect: StartWaiting, now: datetim
     session.add(
         WaitingTimer(
             participant_id=pid,
-            kind="no_ack",
+            kind=TimerKind.NO_ACK,
             due_at=now + timedelta(minutes=effect.expect_minutes),
             created_at=now,
         )

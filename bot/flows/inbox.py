@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from bot.db.engine import read_only
-from bot.db.models import InboundMessage, Participant, RiskSignal
+from bot.db.models import InboundMessage, InboxStatus, Participant, RiskSignal
 from bot.flows.machine import CrisisDetector
 from bot.flows.step_hooks import StepOutcome
 from bot.flows.step_runner import StepRunner
@@ -64,7 +64,7 @@ class Inbox:
         self._pending = (
             select(InboundMessage.channel, InboundMessage.sender_hash)
             .where(
-                InboundMessage.status == "pending",
+                InboundMessage.status == InboxStatus.PENDING,
                 or_(
                     col(InboundMessage.channel).not_in(frozenset(inline_channels)),
                     InboundMessage.received_at < bindparam("b_abandoned"),
@@ -152,11 +152,11 @@ class Inbox:
         ``failed`` (crisis words in it still raise a signal, so no risk is lost)."""
         with Session(self.db) as session:
             inbound = session.get(InboundMessage, inbound_id)
-            if inbound is None or inbound.status != "pending":
+            if inbound is None or inbound.status != InboxStatus.PENDING:
                 return
             inbound.attempts += 1
             if inbound.attempts >= MAX_STEP_FAILURES:
-                inbound.status = "failed"
+                inbound.status = InboxStatus.FAILED
                 inbound.processed_at = self.clock()
                 crisis = self.detect_crisis(inbound.text or "")
                 if crisis is not None:

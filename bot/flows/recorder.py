@@ -24,7 +24,7 @@ from sqlalchemy import ColumnDefault, Connection, Engine, Table
 
 from bot.crypto import Cipher
 from bot.db.engine import URGENT
-from bot.db.models import InboundMessage
+from bot.db.models import InboundMessage, InboxStatus
 from bot.db.tables import table_of
 from bot.flows.machine import CrisisDetector
 from bot.flows.types import Inbound
@@ -116,7 +116,7 @@ class InboxRecorder:
             "payload": clean(msg.payload[:MAX_PAYLOAD]) if msg.payload else None,
             **media_columns(msg, self.cipher),
             "urgent": urgent,
-            "status": "pending",
+            "status": InboxStatus.PENDING,
             "attempts": 0,
             "error": None,
             "received_at": msg.received_at,

@@ -19,7 +19,7 @@ from sqlalchemy import Boolean, Connection, Table, and_, bindparam, insert, sele
 from sqlalchemy import case as sa_case
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.db.models import Conversation, InboundMessage, Participant
+from bot.db.models import Conversation, InboundMessage, InboxStatus, Participant
 from bot.db.tables import table_of
 
 _INBOX: Table = table_of(InboundMessage)
@@ -126,7 +126,7 @@ class StepStore:
             .where(
                 _INBOX.c.channel == bindparam("b_channel"),
                 _INBOX.c.sender_hash == bindparam("b_sender"),
-                _INBOX.c.status == "pending",
+                _INBOX.c.status == InboxStatus.PENDING,
             )
             .order_by(_INBOX.c.id)
             .limit(1)
@@ -139,7 +139,7 @@ class StepStore:
             .where(_INBOX.c.id == bindparam("b_id"))
             .values(
                 participant_id=bindparam("b_person"),
-                status="done",
+                status=InboxStatus.DONE,
                 processed_at=bindparam("b_now"),
                 sender_enc=None,
                 text=bindparam("b_text"),

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.content import Content
-from bot.db.models import Conversation, Participant, WaitingTimer
+from bot.db.models import Conversation, Participant, TimerKind, TimerStatus, WaitingTimer
 from bot.escalation import notify
 from bot.escalation.context import Escalation
 from bot.escalation.models import Case
@@ -36,7 +36,7 @@ def run_due(esc: Escalation, content: Content, limit: int = 100) -> int:
     with Session(esc.db) as session:
         ids = session.exec(
             select(WaitingTimer.id)
-            .where(WaitingTimer.status == "pending", col(WaitingTimer.due_at) <= now)
+            .where(WaitingTimer.status == TimerStatus.PENDING, col(WaitingTimer.due_at) <= now)
             .order_by(col(WaitingTimer.due_at), col(WaitingTimer.id))
             .limit(limit)
         ).all()
@@ -47,7 +47,7 @@ def _run_one(esc: Escalation, content: Content, timer_id: int) -> int:
     with Session(esc.db, expire_on_commit=False) as session:
         timer = session.exec(
             select(WaitingTimer)
-            .where(WaitingTimer.id == timer_id, WaitingTimer.status == "pending")
+            .where(WaitingTimer.id == timer_id, WaitingTimer.status == TimerStatus.PENDING)
             .with_for_update(skip_locked=True)
         ).first()
         now = esc.clock()
@@ -55,7 +55,7 @@ def _run_one(esc: Escalation, content: Content, timer_id: int) -> int:
             return 0
         timer.ran_at = now
         key = _message_key(session, timer)
-        timer.status = "cancelled" if key is None else "done"
+        timer.status = TimerStatus.CANCELLED if key is None else TimerStatus.DONE
         if key is not None:
             _send(session, content, timer, key, now)
         session.add(timer)
@@ -78,7 +78,7 @@ def _message_key(session: Session, timer: WaitingTimer) -> str | None:
     ).first()
     if case is not None and case.status == "in_conversation":
         return None  # a psychologist is writing with them
-    if timer.kind == "no_ack":
+    if timer.kind == TimerKind.NO_ACK:
         unacknowledged = case is None or case.status == "open"
         return "waiting_no_ack" if unacknowledged else None
     return "waiting_checkin"

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from bot.db.engine import read_only
-from bot.db.models import InboundMessage, OutboundMessage
+from bot.db.models import InboundMessage, InboxStatus, OutboundMessage
 from bot.escalation import paging
 from bot.escalation.models import PRIORITIES
 from bot.observability import Family, Sample, metrics
@@ -46,7 +46,7 @@ def depth_families(db: Engine) -> list[Family]:
             inbox = dict(
                 session.exec(
                     select(InboundMessage.channel, func.count())
-                    .where(InboundMessage.status == "pending")
+                    .where(InboundMessage.status == InboxStatus.PENDING)
                     .group_by(InboundMessage.channel)
                 ).all()
             )
