@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from bot.content import Content
 from bot.dashboard.web import LIMA
 from bot.db.models import RiskSignal, Screening
-from bot.escalation.models import OUTCOMES, PRIORITIES, Case
+from bot.escalation.models import OUTCOMES, PRIORITIES, Case, CaseStatus
 
 DEPRESSION = ("phq9",)
 ANXIETY = ("gad7",)
@@ -175,7 +175,7 @@ def _case_figures(report: Report, opened: list[Case], resolved: list[Case]) -> N
     outcomes = Counter(c.outcome or "" for c in resolved)
     report.cases_by_outcome = {o: outcomes.get(o, 0) for o in OUTCOMES}
     report.referred_csmc = outcomes.get("referred_csmc", 0)
-    report.cases_open = sum(1 for c in opened if c.status != "resolved")
+    report.cases_open = sum(1 for c in opened if c.status != CaseStatus.RESOLVED)
     waits = [
         (c.acknowledged_at - c.opened_at).total_seconds()
         for c in opened

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, col, select
 
 from bot.escalation import coverage
-from bot.escalation.models import PRIORITIES, CaseNotification
+from bot.escalation.models import PRIORITIES, CaseNotification, NotificationStatus
 from bot.escalation.roster import Roster
 from bot.escalation.roster_file import RosterError
 from bot.oncall import changes
@@ -60,14 +60,18 @@ def _contact_states(
     with Session(runtime.db) as session:
         rows = session.exec(
             select(CaseNotification)
-            .where(col(CaseNotification.status).in_(("sent", "failed")))
+            .where(
+                col(CaseNotification.status).in_(
+                    (NotificationStatus.SENT, NotificationStatus.FAILED)
+                )
+            )
             .order_by(col(CaseNotification.id))
         ).all()
     latest: dict[tuple[str, str], CaseNotification] = {}
     failures: dict[str, datetime] = {}
     for row in rows:
         latest[(row.psychologist_id, row.channel)] = row
-        if row.status == "failed":
+        if row.status == NotificationStatus.FAILED:
             failures[row.psychologist_id] = row.settled_at or row.created_at
     found: dict[str, tuple[dict[str, str], datetime | None]] = {}
     for pid, person in roster.people.items():
@@ -79,7 +83,7 @@ def _contact_states(
             elif last is None:
                 states[channel] = "unknown"
             else:
-                states[channel] = "working" if last.status == "sent" else "failing"
+                states[channel] = "working" if last.status == NotificationStatus.SENT else "failing"
         found[pid] = (states, failures.get(pid))
     return found
 

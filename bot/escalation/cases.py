@@ -25,7 +25,14 @@ from sqlmodel import Session, col, select
 from bot.db.models import Conversation, Participant, RiskSignal, Screening
 from bot.escalation import notify
 from bot.escalation.context import Escalation
-from bot.escalation.models import PRIORITIES, Case, EscalationStep, more_urgent
+from bot.escalation.models import (
+    PRIORITIES,
+    Case,
+    CaseStatus,
+    EscalationStep,
+    StepStatus,
+    more_urgent,
+)
 from bot.escalation.roster import Roster
 from bot.escalation.roster_file import DEFAULT_CHAINS
 
@@ -143,8 +150,10 @@ def schedule(session: Session, case: Case, position: int, due: datetime, now: da
 def cancel_steps(session: Session, case_id: int) -> None:
     session.execute(
         update(EscalationStep)
-        .where(col(EscalationStep.case_id) == case_id, col(EscalationStep.status) == "pending")
-        .values(status="cancelled")
+        .where(
+            col(EscalationStep.case_id) == case_id, col(EscalationStep.status) == StepStatus.PENDING
+        )
+        .values(status=StepStatus.CANCELLED)
     )
 
 
@@ -159,7 +168,7 @@ def _open_case(session: Session, esc: Escalation, signal: RiskSignal, now: datet
         participant_id=signal.participant_id,
         channel=participant.channel if participant else "",
         priority=signal.priority,
-        status="open",
+        status=CaseStatus.OPEN,
         opened_at=min(signal.created_at, now),
         last_signal_at=signal.created_at,
         reason=reason_of(signal),
@@ -224,7 +233,7 @@ def _join(session: Session, esc: Escalation, case: Case, signal: RiskSignal, now
         )
         case.priority = signal.priority
         case.reason = reason_of(signal)
-    if case.status == "open":
+    if case.status == CaseStatus.OPEN:
         if raised:
             cancel_steps(session, case.id)
             case.chain = chain_snapshot(esc.roster, case.priority, now)
@@ -248,7 +257,7 @@ def _apply(session: Session, esc: Escalation, signal: RiskSignal, now: datetime)
     if signal.participant_id is not None:
         case = session.exec(
             select(Case)
-            .where(Case.participant_id == signal.participant_id, Case.status != "resolved")
+            .where(Case.participant_id == signal.participant_id, Case.status != CaseStatus.RESOLVED)
             .with_for_update()
         ).first()
     if signal.priority not in PRIORITIES:

@@ -27,7 +27,7 @@ from bot.db.tables import table_of
 from bot.escalation import cases as cases_mod
 from bot.escalation import notify
 from bot.escalation.context import Escalation
-from bot.escalation.models import Case, CaseEvent
+from bot.escalation.models import Case, CaseEvent, CaseStatus
 from bot.escalation.roster import Roster
 from bot.escalation.roster_file import PsychologistEntry
 from bot.escalation.staff import CASE_PAYLOAD, StaffDesk
@@ -45,7 +45,7 @@ _IN_CONVERSATION = (
     sa_select(_CASES.c.id)
     .where(
         _CASES.c.participant_id == bindparam("b_participant"),
-        _CASES.c.status == "in_conversation",
+        _CASES.c.status == CaseStatus.IN_CONVERSATION,
     )
     .limit(1)
 )
@@ -56,7 +56,7 @@ _OPEN_CASE = (
     sa_select(_CASES.c.id)
     .where(
         _CASES.c.participant_id == bindparam("b_participant"),
-        _CASES.c.status != "resolved",
+        _CASES.c.status != CaseStatus.RESOLVED,
     )
     .limit(1)
 )
@@ -119,7 +119,7 @@ class EscalationHooks:
     def _conversation(self, session: Session, participant_id: int) -> Case | None:
         return session.exec(
             select(Case).where(
-                Case.participant_id == participant_id, Case.status == "in_conversation"
+                Case.participant_id == participant_id, Case.status == CaseStatus.IN_CONVERSATION
             )
         ).first()
 
@@ -188,7 +188,9 @@ class EscalationHooks:
         media: str | None = None,
     ) -> bool:
         case = session.exec(
-            select(Case).where(Case.participant_id == participant_id, Case.status != "resolved")
+            select(Case).where(
+                Case.participant_id == participant_id, Case.status != CaseStatus.RESOLVED
+            )
         ).first()
         if case is None or case.id is None:
             return False  # the signal is not a case yet: the message is in the transcript

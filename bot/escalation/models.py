@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Column, Index, Integer, UniqueConstraint, text
@@ -24,8 +25,38 @@ from bot.db.models import json_col, ts
 #: Most urgent first.
 PRIORITIES: tuple[str, ...] = ("imminent", "high", "moderate", "routine")
 PRIORITY_RANK: dict[str, int] = {p: i for i, p in enumerate(PRIORITIES)}
-STATUSES: tuple[str, ...] = ("open", "acknowledged", "in_conversation", "resolved")
-OPEN_STATUSES: tuple[str, ...] = ("open", "acknowledged", "in_conversation")
+
+
+class CaseStatus(StrEnum):
+    """Where a case is (``case.status``)."""
+
+    #: Nobody has acknowledged it: the chain pages.
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    #: A psychologist is talking with the person through the bot.
+    IN_CONVERSATION = "in_conversation"
+    RESOLVED = "resolved"
+
+
+class StepStatus(StrEnum):
+    """An escalation step's (``escalation_step.status``)."""
+
+    PENDING = "pending"
+    DONE = "done"
+    #: The case was acknowledged or resolved before the step's time.
+    CANCELLED = "cancelled"
+
+
+class NotificationStatus(StrEnum):
+    """One alert's (``case_notification.status``): queued → sent | failed."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+STATUSES: tuple[str, ...] = tuple(CaseStatus)
+OPEN_STATUSES: tuple[str, ...] = tuple(s for s in CaseStatus if s != CaseStatus.RESOLVED)
 OUTCOMES: tuple[str, ...] = (
     "contacted",
     "referred_csmc",
@@ -58,7 +89,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "media_noted",
     "media_viewed",
 )
-STEP_STATUSES: tuple[str, ...] = ("pending", "done", "cancelled")
+STEP_STATUSES: tuple[str, ...] = tuple(StepStatus)
 
 _OPEN_ONLY = text("status <> 'resolved'")
 _case_version = Column("version", Integer, nullable=False)
@@ -89,7 +120,7 @@ class Case(SQLModel, table=True):
     #: The person's channel (kept when the person deletes their data).
     channel: str = Field(default="", max_length=16)
     priority: str = Field(max_length=16)
-    status: str = Field(default="open", max_length=16)
+    status: str = Field(default=CaseStatus.OPEN, max_length=16)
     opened_at: datetime = ts()
     last_signal_at: datetime = ts()
     acknowledged_at: datetime | None = ts(nullable=True)
@@ -114,7 +145,7 @@ class Case(SQLModel, table=True):
 
     @property
     def is_open(self) -> bool:
-        return self.status != "resolved"
+        return self.status != CaseStatus.RESOLVED
 
 
 class CaseEvent(SQLModel, table=True):
@@ -151,7 +182,7 @@ class EscalationStep(SQLModel, table=True):
     step_index: int
     position: int = 0
     due_at: datetime = ts()
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=StepStatus.PENDING, max_length=16)
     created_at: datetime = ts()
     ran_at: datetime | None = ts(nullable=True)
     ran_by: str | None = Field(default=None, max_length=64)
@@ -174,7 +205,7 @@ class CaseNotification(SQLModel, table=True):
     outbound_id: int | None = Field(
         default=None, foreign_key="outbound_message.id", index=True, ondelete="SET NULL"
     )
-    status: str = Field(default="queued", max_length=16)
+    status: str = Field(default=NotificationStatus.QUEUED, max_length=16)
     fallback_id: int | None = None
     created_at: datetime = ts()
     settled_at: datetime | None = ts(nullable=True)

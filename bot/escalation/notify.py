@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from bot.db.models import Participant
 from bot.escalation.context import Escalation
-from bot.escalation.models import Case, CaseEvent, CaseNotification
+from bot.escalation.models import Case, CaseEvent, CaseNotification, NotificationStatus
 from bot.escalation.roster_file import PsychologistEntry
 from bot.escalation.texts import StaffCatalog
 from bot.flows.types import MEDIA_KINDS
@@ -246,4 +246,6 @@ def undelivered_channel(session: Session, case_id: int, psychologist_id: str) ->
         .order_by(col(CaseNotification.id).desc())
         .limit(1)
     ).first()
-    return latest.channel if latest is not None and latest.status != "sent" else None
+    return (
+        latest.channel if latest is not None and latest.status != NotificationStatus.SENT else None
+    )

@@ -25,11 +25,18 @@ from sqlmodel import Session, col, select
 
 from bot.escalation import notify
 from bot.escalation.context import Escalation
-from bot.escalation.models import PRIORITIES, Case, CaseEvent, CaseNotification
+from bot.escalation.models import (
+    PRIORITIES,
+    Case,
+    CaseEvent,
+    CaseNotification,
+    CaseStatus,
+    NotificationStatus,
+)
 from bot.escalation.roster import Roster
 
 #: Alerts in these states still count: delivered, or on their way.
-LIVE_ALERTS = ("queued", "sent")
+LIVE_ALERTS = (NotificationStatus.QUEUED, NotificationStatus.SENT)
 MAX_CASES_LISTED = 20
 
 
@@ -72,7 +79,7 @@ def failed_cases(esc: Escalation) -> tuple[int, ...]:
             session.exec(
                 select(CaseEvent.case_id)
                 .join(Case, col(Case.id) == CaseEvent.case_id)
-                .where(CaseEvent.kind == "notify_failed", Case.status == "open")
+                .where(CaseEvent.kind == "notify_failed", Case.status == CaseStatus.OPEN)
             ).all()
         )
         if not failed:

@@ -33,6 +33,7 @@ from bot.escalation.models import (
     PRIORITY_RANK,
     Case,
     CaseEvent,
+    CaseStatus,
 )
 from bot.outbox.enums import Channel, Purpose
 from bot.outbox.queue import Recipient, enqueue
@@ -184,9 +185,9 @@ def acknowledge_in(session: Session, esc: Escalation, case_id: int, actor: str) 
     case = _locked(session, case_id)
     if case is None:
         return ActionResult.NOT_FOUND
-    if case.status == "resolved":
+    if case.status == CaseStatus.RESOLVED:
         return ActionResult.ALREADY_RESOLVED
-    if case.status != "open":
+    if case.status != CaseStatus.OPEN:
         return ActionResult.ALREADY_ACKNOWLEDGED
     now = esc.clock()
     _take(session, esc, case, actor, now)
@@ -195,7 +196,7 @@ def acknowledge_in(session: Session, esc: Escalation, case_id: int, actor: str) 
 
 def _take(session: Session, esc: Escalation, case: Case, actor: str, now: datetime) -> None:
     assert case.id is not None
-    case.status = "acknowledged"
+    case.status = CaseStatus.ACKNOWLEDGED
     case.acknowledged_at = now
     case.acknowledged_by = actor
     case.next_step_at = None
@@ -245,11 +246,11 @@ def resolve_in(
     case = _locked(session, case_id)
     if case is None:
         return ActionResult.NOT_FOUND
-    if case.status == "resolved":
+    if case.status == CaseStatus.RESOLVED:
         return ActionResult.ALREADY_RESOLVED
     now = esc.clock()
     assert case.id is not None
-    case.status = "resolved"
+    case.status = CaseStatus.RESOLVED
     case.resolved_at = now
     case.resolved_by = actor
     case.outcome = outcome
@@ -279,14 +280,14 @@ def send_to_person_in(
     case = _locked(session, case_id)
     if case is None:
         return ActionResult.NOT_FOUND
-    if case.status == "resolved":
+    if case.status == CaseStatus.RESOLVED:
         return ActionResult.ALREADY_RESOLVED
     person = session.get(Participant, case.participant_id) if case.participant_id else None
     if person is None:
         return ActionResult.PERSON_GONE
     now = esc.clock()
     assert case.id is not None
-    if case.status == "open":
+    if case.status == CaseStatus.OPEN:
         _take(session, esc, case, actor, now)
     wrapped = esc.texts.get(person.language).render(
         "to_person", name=actor_name(esc, actor), text=body
@@ -294,7 +295,7 @@ def send_to_person_in(
     outbound_id = enqueue(
         session, Recipient.person(person), wrapped, now, purpose=Purpose.PSYCHOLOGIST_MESSAGE
     )
-    case.status = "in_conversation"
+    case.status = CaseStatus.IN_CONVERSATION
     case.conversation_with = actor
     session.add(case)
     notify.event(session, case.id, "message_to_person", now, actor, outbound=outbound_id)
@@ -327,15 +328,15 @@ def transfer_in(
     case = _locked(session, case_id)
     if case is None:
         return ActionResult.NOT_FOUND
-    if case.status == "resolved":
+    if case.status == CaseStatus.RESOLVED:
         return ActionResult.ALREADY_RESOLVED
-    if case.status == "open":
+    if case.status == CaseStatus.OPEN:
         return ActionResult.NOT_HELD
     assert case.id is not None
     now = esc.clock()
     before = case.conversation_with or case.acknowledged_by
     case.acknowledged_by = colleague
-    if case.status == "in_conversation":
+    if case.status == CaseStatus.IN_CONVERSATION:
         case.conversation_with = colleague
     session.add(case)
     text = note.strip()[:MAX_NOTE]

@@ -26,7 +26,14 @@ from bot.db.models import OutboundMessage
 from bot.escalation import notify
 from bot.escalation.cases import ingest_signals, schedule
 from bot.escalation.context import Escalation
-from bot.escalation.models import Case, CaseNotification, EscalationStep
+from bot.escalation.models import (
+    Case,
+    CaseNotification,
+    CaseStatus,
+    EscalationStep,
+    NotificationStatus,
+    StepStatus,
+)
 from bot.escalation.roster import Roster
 from bot.escalation.roster_file import NEXT_WORKING_MORNING, ChainStep, wait_seconds
 from bot.observability import metrics
@@ -90,7 +97,9 @@ def due_steps(esc: Escalation, before: datetime, limit: int = 100) -> list[tuple
     with Session(esc.db) as session:
         rows = session.exec(
             select(EscalationStep.id, EscalationStep.case_id)
-            .where(EscalationStep.status == "pending", col(EscalationStep.due_at) <= before)
+            .where(
+                EscalationStep.status == StepStatus.PENDING, col(EscalationStep.due_at) <= before
+            )
             .order_by(col(EscalationStep.due_at), col(EscalationStep.id))
             .limit(limit)
         ).all()
@@ -111,7 +120,7 @@ def run_step(esc: Escalation, step_id: int, case_id: int) -> int:
             return 0
         step = session.exec(
             select(EscalationStep)
-            .where(EscalationStep.id == step_id, EscalationStep.status == "pending")
+            .where(EscalationStep.id == step_id, EscalationStep.status == StepStatus.PENDING)
             .with_for_update()
         ).first()
         now = esc.clock()
@@ -129,8 +138,8 @@ def _execute(
     step.ran_at = now
     step.ran_by = esc.worker_id[:64]
     session.add(step)
-    if case.status != "open":
-        step.status = "cancelled"
+    if case.status != CaseStatus.OPEN:
+        step.status = StepStatus.CANCELLED
         return "cancelled"
     chain = case.chain or {}
     steps = [ChainStep.model_validate(s) for s in chain.get("steps", [])] or [
@@ -194,7 +203,7 @@ def _execute(
     else:
         following = position + 1 if position + 1 < len(steps) else int(chain.get("repeat_from", 0))
         schedule(session, case, min(following, len(steps) - 1), wait_end(roster, current, now), now)
-    step.status = "done"
+    step.status = StepStatus.DONE
     session.add(case)
     return "ran"
 
@@ -234,7 +243,7 @@ def audit(esc: Escalation) -> int:
     with Session(esc.db) as session:
         for step_id, case_id in late:
             step = session.get(EscalationStep, step_id)
-            if step is None or step.overdue_at is not None or step.status != "pending":
+            if step is None or step.overdue_at is not None or step.status != StepStatus.PENDING:
                 continue
             step.overdue_at = now
             session.add(step)
@@ -268,11 +277,11 @@ def settle_notifications(esc: Escalation, limit: int = 200) -> int:
         now = esc.clock()
         outbox_status = col(OutboundMessage.status)
         settled = (
-            CaseNotification.status == "queued",
+            CaseNotification.status == NotificationStatus.QUEUED,
             outbox_status.in_(SENT | FAILED),
         )
         failed_late = (
-            CaseNotification.status == "sent",
+            CaseNotification.status == NotificationStatus.SENT,
             outbox_status.in_(FAILED),
             col(OutboundMessage.next_attempt_at) >= now - LATE_FAILURE_WINDOW,
         )
@@ -295,7 +304,7 @@ def settle_notifications(esc: Escalation, limit: int = 200) -> int:
 def _settle(
     session: Session, esc: Escalation, notification: CaseNotification, sent: bool, now: datetime
 ) -> None:
-    notification.status = "sent" if sent else "failed"
+    notification.status = NotificationStatus.SENT if sent else NotificationStatus.FAILED
     notification.settled_at = now
     session.add(notification)
     ALERTS.inc(channel=notification.channel, outcome=notification.status)

@@ -21,7 +21,7 @@ from bot.content import Content
 from bot.db.models import Conversation, Participant, TimerKind, TimerStatus, WaitingTimer
 from bot.escalation import notify
 from bot.escalation.context import Escalation
-from bot.escalation.models import Case
+from bot.escalation.models import Case, CaseStatus
 from bot.outbox.enums import Purpose
 from bot.outbox.queue import Recipient, enqueue
 
@@ -74,12 +74,14 @@ def _message_key(session: Session, timer: WaitingTimer) -> str | None:
     if person.opted_out_at is not None:
         return None
     case = session.exec(
-        select(Case).where(Case.participant_id == timer.participant_id, Case.status != "resolved")
+        select(Case).where(
+            Case.participant_id == timer.participant_id, Case.status != CaseStatus.RESOLVED
+        )
     ).first()
-    if case is not None and case.status == "in_conversation":
+    if case is not None and case.status == CaseStatus.IN_CONVERSATION:
         return None  # a psychologist is writing with them
     if timer.kind == TimerKind.NO_ACK:
-        unacknowledged = case is None or case.status == "open"
+        unacknowledged = case is None or case.status == CaseStatus.OPEN
         return "waiting_no_ack" if unacknowledged else None
     return "waiting_checkin"
 
@@ -91,7 +93,7 @@ def _send(session: Session, content: Content, timer: WaitingTimer, key: str, now
     # A follow-up: it goes out on its own, so it is held outside the WhatsApp window.
     enqueue(session, Recipient.person(person), text, now, purpose=Purpose.FOLLOWUP)
     case = session.exec(
-        select(Case).where(Case.participant_id == person.id, Case.status != "resolved")
+        select(Case).where(Case.participant_id == person.id, Case.status != CaseStatus.RESOLVED)
     ).first()
     if case is not None and case.id is not None:
         notify.event(session, case.id, "waiting_message", now, "system", timer=timer.kind)
