@@ -14,7 +14,7 @@ from bot.settings import Settings, SettingsError, get_settings
 
 #: How ``serve`` runs uvicorn. ``proxy_headers`` off: uvicorn would believe X-Forwarded-For
 #: from loopback; the client address comes from ``TRUSTED_PROXIES`` only
-#: (``bot.web.client_address``).
+#: (``bot.http.client_address``).
 UVICORN_OPTIONS: dict[str, Any] = {"log_config": None, "access_log": False, "proxy_headers": False}
 
 

@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.http.client_address import parse_networks
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-000000"
 _CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")  # Twilio Content API SIDs (bot/delivery)
@@ -210,8 +212,6 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies(cls, value: str) -> str:
-        from bot.web.client_address import parse_networks
-
         parse_networks(value)
         return value
 

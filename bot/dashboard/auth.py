@@ -32,8 +32,8 @@ from bot.dashboard.web import (
     safe_next,
     strings,
 )
-from bot.web.client_address import client_address
-from bot.web.security_headers import SECURITY_HEADERS
+from bot.http.client_address import client_address
+from bot.http.security_headers import SECURITY_HEADERS
 
 SESSION_COOKIE = "dash_session"
 LOGIN_CSRF_COOKIE = "dash_login_csrf"

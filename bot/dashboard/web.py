@@ -18,8 +18,8 @@ from bot.dashboard.i18n import Strings, pick_language, strings_for
 from bot.dashboard.login_csrf import LoginCsrf
 from bot.dashboard.replies import replies_for
 from bot.escalation import paging
-from bot.web.client_address import Network, parse_networks
-from bot.web.security_headers import SECURITY_HEADERS
+from bot.http.client_address import Network, parse_networks
+from bot.http.security_headers import SECURITY_HEADERS
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

@@ -11,13 +11,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from bot.dashboard import routes as dashboard_routes
+from bot.http.security_headers import SecurityHeaders, inline_page_headers
 from bot.logging import configure_logging
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, get_settings
 from bot.web import health, simulator, twilio_status, webhooks
 from bot.web import metrics as metrics_routes
 from bot.web.fastpath import App
-from bot.web.security_headers import SecurityHeaders, inline_page_headers
 from bot.worker import build_workers
 
 #: How often (seconds) a thread waiting for the interpreter lock asks for it.

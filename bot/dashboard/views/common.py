@@ -8,7 +8,7 @@ from fastapi import Path
 from fastapi.responses import RedirectResponse
 
 from bot.dashboard.web import Page
-from bot.web.security_headers import SECURITY_HEADERS
+from bot.http.security_headers import SECURITY_HEADERS
 
 #: A row id in the URL: out-of-range numbers are refused (422) before any query.
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -15,7 +15,7 @@ from bot.dashboard.i18n import Strings
 from bot.dashboard.reports import Period, PeriodError, Report, build_report
 from bot.dashboard.web import LIMA, dashboard, render
 from bot.db.models import utcnow
-from bot.web.security_headers import SECURITY_HEADERS
+from bot.http.security_headers import SECURITY_HEADERS
 
 router = APIRouter()
 
