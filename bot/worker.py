@@ -86,8 +86,9 @@ def build_workers(runtime: Runtime) -> Workers:
     workers.add(crisis_lane_loop(runtime, workers))
     workers.add(escalation_loop(runtime, workers))
     outbox = workers.add(
-        outbox_loop(runtime, workers.under_pressure)
+        outbox_loop(runtime.settings, runtime.db, runtime.cipher, workers.under_pressure)
     )  # sends the outbox; closes its clients when stopped
     outbox.takes_turns = False  # its ticks mostly wait (platforms, rate limits): pausing is enough
-    workers.add(alert_loop(runtime))  # alerts to psychologists, never behind other messages
+    # alerts to psychologists, never behind other messages
+    workers.add(alert_loop(runtime.settings, runtime.db, runtime.cipher))
     return workers

@@ -27,10 +27,6 @@ REGISTRY = BOT / "db" / "registry.py"
 
 #: (importer, imported): imports against the layering that close today's cycles.
 BACK_EDGES: dict[tuple[str, str], str] = {
-    # OutboxRunner and the outbox loops are built from the Runtime (a type-only import).
-    # Removed by the issue-14 step that builds them from the settings, engine and cipher (or
-    # moves outbox_loop/alert_loop beside the other loops in bot.worker).
-    ("bot.delivery", "bot.runtime"): "bot.delivery.dispatcher -> bot.runtime",
     # The escalation tick also runs the waiting state's check-ins. Removed by the issue-14
     # step that has the worker's loop call both (bot.worker).
     ("bot.escalation", "bot.waiting"): "bot.escalation.timers -> bot.waiting.timers",
@@ -46,9 +42,7 @@ BACK_EDGES: dict[tuple[str, str], str] = {
 #: The packages on an import cycle today (one tangle, through the back edges above).
 ON_A_CYCLE = frozenset(
     {
-        "bot.channels",
         "bot.dashboard",
-        "bot.delivery",
         "bot.escalation",
         "bot.oncall",
         "bot.runtime",

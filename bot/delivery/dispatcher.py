@@ -25,7 +25,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -41,9 +41,7 @@ from bot.outbox.enums import Channel
 from bot.outbox.failures import Failure
 from bot.outbox.person_marks import marks_person
 from bot.outbox.reply import Choice
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -307,21 +305,25 @@ class OutboxRunner:
 
     def __init__(
         self,
-        runtime: Runtime,
+        settings: Settings,
+        db: Engine,
+        cipher: Cipher,
         purposes: frozenset[str] | None = None,
         pressure: Callable[[], bool] | None = None,
     ) -> None:
-        self.runtime = runtime
+        self.settings = settings
+        self.db = db
+        self.cipher = cipher
         self.purposes = purposes
         self.pressure = pressure
         self.dispatcher: Dispatcher | None = None
 
     async def tick(self) -> int:
         if self.dispatcher is None:
-            senders = build_senders(self.runtime.settings)
+            senders = build_senders(self.settings)
             self.dispatcher = Dispatcher(
-                self.runtime.db,
-                self.runtime.cipher,
+                self.db,
+                self.cipher,
                 senders,
                 purposes=self.purposes,
                 pressure=self.pressure,
@@ -335,21 +337,23 @@ class OutboxRunner:
             await dispatcher.close()
 
 
-def outbox_loop(runtime: Runtime, pressure: Callable[[], bool] | None = None) -> ClosingLoop:
+def outbox_loop(
+    settings: Settings, db: Engine, cipher: Cipher, pressure: Callable[[], bool] | None = None
+) -> ClosingLoop:
     """The "outbox" loop; ``Workers.stop`` (server shutdown, worker exit) ends it, which
     closes the senders' HTTP clients (``Bot`` requests, the Twilio httpx client).
     ``pressure``: whether the webhooks of this process are saturated (smaller rounds)."""
-    runner = OutboxRunner(runtime, pressure=pressure)
+    runner = OutboxRunner(settings, db, cipher, pressure=pressure)
     return ClosingLoop("outbox", runner.tick, idle_interval=0.25, on_stop=runner.close)
 
 
-def alert_loop(runtime: Runtime) -> ClosingLoop:
+def alert_loop(settings: Settings, db: Engine, cipher: Cipher) -> ClosingLoop:
     """The "outbox-alerts" loop: a second dispatcher that claims only messages to on-call
     psychologists (``URGENT_PURPOSES``: alerts, relayed words, answers to their commands), so
     an alert never waits for the main dispatcher's round of replies (a round lasts as long as
     its slowest rate-limited send). Both claim under the same lease, so a row is sent by one
     of them; per-recipient order still holds."""
-    runner = OutboxRunner(runtime, URGENT_PURPOSES)
+    runner = OutboxRunner(settings, db, cipher, URGENT_PURPOSES)
     return ClosingLoop(
         "outbox-alerts", runner.tick, idle_interval=0.25, gives_way=False, on_stop=runner.close
     )
