@@ -37,7 +37,6 @@ def build_runtime(settings: Settings, db: Engine | None = None) -> Runtime:
     engine = db or make_engine(settings.database_url, timeouts=timeouts_of(settings))
     cipher = cipher_for(settings.secret_key.get_secret_value())
     escalation = build_escalation(settings, engine, cipher)
-    escalation.content = content
     flow = FlowEngine(
         content,
         inactivity_expiry=timedelta(hours=settings.inactivity_expiry_hours),

@@ -16,6 +16,7 @@ from bot.escalation import timers as escalation_timers
 from bot.escalation.fastlane import CrisisLane
 from bot.loops import Loop, Workers, in_thread
 from bot.runtime import Runtime
+from bot.waiting import timers as waiting_timers
 
 #: People whose waiting messages the inbox loop runs per tick (a step takes ~0.5 ms of CPU)…
 PEOPLE_PER_TICK = 20
@@ -42,15 +43,23 @@ def inbox_loop(runtime: Runtime, workers: Workers) -> Loop:
     return loop
 
 
+def escalation_round(runtime: Runtime) -> int:
+    """One round of the escalation loop (synchronous; the loop runs it in a thread): the
+    escalation's timers, then the waiting state's check-ins. Returns the work done."""
+    report = escalation_timers.tick(runtime.escalation)
+    return report.work + waiting_timers.run_due(runtime.escalation, runtime.content)
+
+
 def escalation_loop(runtime: Runtime, workers: Workers) -> Loop:
-    """Risk signals into cases, due escalation steps, alert deliveries, the overdue auditor."""
+    """Risk signals into cases, due escalation steps, alert deliveries, the overdue auditor,
+    the waiting state's check-ins."""
 
     async def tick() -> int:
-        report = await asyncio.to_thread(escalation_timers.tick, runtime.escalation)
-        if report.work:
+        work = await asyncio.to_thread(escalation_round, runtime)
+        if work:
             workers.wake("outbox-alerts")
             workers.wake("outbox")
-        return report.work
+        return work
 
     # Short ticks, and alerts must not wait for the webhooks: it never gives way.
     return Loop("escalation", tick, idle_interval=1.0, gives_way=False)

@@ -27,9 +27,6 @@ REGISTRY = BOT / "db" / "registry.py"
 
 #: (importer, imported): imports against the layering that close today's cycles.
 BACK_EDGES: dict[tuple[str, str], str] = {
-    # The escalation tick also runs the waiting state's check-ins. Removed by the issue-14
-    # step that has the worker's loop call both (bot.worker).
-    ("bot.escalation", "bot.waiting"): "bot.escalation.timers -> bot.waiting.timers",
     # The roster is adjusted by the on-call changes, and staff commands are handed to the
     # on-call desk. Removed by the issue-14 step that makes on-call part of escalation (or
     # passes the adjustments in).

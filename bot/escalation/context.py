@@ -13,7 +13,6 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -41,9 +40,6 @@ class Escalation:
     #: Channels alerts can go out on (those with credentials configured).
     channels: frozenset[str]
     clock: Clock = utcnow
-    #: The person-facing texts, for the waiting state's check-ins (``bot.waiting.timers``);
-    #: set by ``build_runtime``.
-    content: Any = None
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
     @property

@@ -83,10 +83,6 @@ def tick(esc: Escalation) -> TickReport:
     report.steps = run_due_steps(esc)  # a new case's first alert before anything else
     report.settled = settle_notifications(esc)
     report.overdue = audit(esc)
-    if esc.content is not None:  # the waiting state's check-ins (bot.waiting.timers)
-        from bot.waiting.timers import run_due
-
-        report.steps += run_due(esc, esc.content)
     return report
 
 

@@ -1,5 +1,5 @@
 """The waiting state's durable timers: check-ins, and the honest notice that nobody has
-acknowledged yet. Run by the escalation loop (``bot.escalation.timers.tick``).
+acknowledged yet. Run by the escalation loop (``bot.worker.escalation_round``).
 
 A due timer runs in one transaction: the timer row is locked (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, so with several workers each runs once), the message goes to the outbox and the

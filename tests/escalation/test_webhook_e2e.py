@@ -16,9 +16,9 @@ from sqlalchemy import Engine
 from bot.channels.intake import Intake
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.senders import build_senders
-from bot.escalation import timers
 from bot.escalation.models import Case
 from bot.settings import Settings
+from bot.worker import escalation_round
 from tests.delivery.support import FAST
 from tests.escalation.support import ANA, LUIS, PERSON, Clock, Desk, write_roster
 from tests.fakes import fixtures
@@ -62,7 +62,7 @@ class Stack:
         runtime = self.running.runtime
         for _ in range(20):
             work = len(await asyncio.to_thread(runtime.conversations.process_pending))
-            work += (await asyncio.to_thread(timers.tick, runtime.escalation)).work
+            work += await asyncio.to_thread(escalation_round, runtime)
             work += await self.dispatcher.tick()
             if not work:
                 return
