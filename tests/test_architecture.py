@@ -31,19 +31,13 @@ BACK_EDGES: dict[tuple[str, str], str] = {
     # on-call desk. Removed by the issue-14 step that makes on-call part of escalation (or
     # passes the adjustments in).
     ("bot.escalation", "bot.oncall"): "bot.escalation.context, staff -> bot.oncall.*",
-    # The on-call desk looks up dashboard accounts (DashboardUser). Removed by the issue-14
-    # step that moves the accounts' model out of bot.dashboard.
-    ("bot.oncall", "bot.dashboard"): "bot.oncall.telegram -> bot.dashboard.models",
 }
 
 #: The packages on an import cycle today (one tangle, through the back edges above).
 ON_A_CYCLE = frozenset(
     {
-        "bot.dashboard",
         "bot.escalation",
         "bot.oncall",
-        "bot.runtime",
-        "bot.waiting",
     }
 )
 

@@ -27,7 +27,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Engine, delete, func
 from sqlmodel import Session, col, select
 
-from bot.dashboard.models import ROLES, DashboardEvent, DashboardSession, DashboardUser
+from bot.accounts.models import ROLES, DashboardUser
+from bot.dashboard.models import DashboardEvent, DashboardSession
 from bot.db.models import utcnow
 
 #: Failed sign-ins from one address for one username before tries are slowed down…

@@ -17,10 +17,10 @@ from urllib.parse import urlencode
 
 from sqlmodel import Session, col, select
 
+from bot.accounts.models import DashboardUser
 from bot.dashboard import alerts, history, reasons
 from bot.dashboard.alerts import AlertState
 from bot.dashboard.history import Event
-from bot.dashboard.models import DashboardUser
 from bot.dashboard.rows import ROW_ERRORS
 from bot.db.models import Participant
 from bot.escalation import notify, service

@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from bot.dashboard.models import ROLES
+from bot.accounts.models import ROLES
 from bot.settings import Settings
 
 

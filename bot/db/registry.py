@@ -4,6 +4,7 @@ Alembic's env.py and the tests import this module; a new domain package with its
 ``models.py`` adds one import line here.
 """
 
+from bot.accounts import models as account_models  # noqa: F401
 from bot.dashboard import models as dashboard_models  # noqa: F401
 from bot.db import models  # noqa: F401
 from bot.escalation import models as escalation_models  # noqa: F401

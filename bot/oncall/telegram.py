@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
-from bot.dashboard.models import DashboardUser
+from bot.accounts.models import DashboardUser
 from bot.escalation.context import Escalation
 from bot.escalation.roster import Roster
 from bot.escalation.roster_file import PsychologistEntry

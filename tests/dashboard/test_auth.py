@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
+from bot.accounts.models import DashboardUser
 from bot.dashboard.accounts import FREE_FAILURES, Accounts
-from bot.dashboard.models import DashboardEvent, DashboardSession, DashboardUser
+from bot.dashboard.models import DashboardEvent, DashboardSession
 from bot.dashboard.routes import PARTS, PREFIX
 from bot.db.models import utcnow
 from bot.runtime import build_runtime

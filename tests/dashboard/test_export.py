@@ -16,11 +16,12 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bot.accounts.models import DashboardUser
 from bot.content import Content, load_content
 from bot.crypto import Cipher
 from bot.dashboard import export
 from bot.dashboard.accounts import Accounts
-from bot.dashboard.models import DashboardEvent, DashboardUser
+from bot.dashboard.models import DashboardEvent
 from bot.db.engine import make_engine
 from bot.db.models import Screening
 from bot.flows import ConversationService

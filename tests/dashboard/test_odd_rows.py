@@ -20,10 +20,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from starlette.requests import Request
 
+from bot.accounts.models import DashboardUser
 from bot.dashboard import casework
 from bot.dashboard.accounts import Accounts
 from bot.dashboard.i18n import strings_for
-from bot.dashboard.models import DashboardUser
 from bot.dashboard.rows import render_each
 from bot.dashboard.web import Page
 from bot.db.models import InboundMessage, OutboundMessage, Participant, Screening

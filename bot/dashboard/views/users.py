@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from bot.accounts.models import ROLES
 from bot.dashboard.accounts import MIN_PASSWORD_LENGTH, AccountError
 from bot.dashboard.auth import AdminDep, page_for
-from bot.dashboard.models import ROLES
 from bot.dashboard.roster_info import psychologists
 from bot.dashboard.views.common import RowId, flash_text, see_other
 from bot.dashboard.web import dashboard, render
