@@ -5,12 +5,12 @@ under ``TYPE_CHECKING`` count too) and folded into a graph of bot's packages and
 modules (``bot.flows``, ``bot.delivery``, ``bot.settings``…). A cycle in that graph means
 neither side can be understood, tested or moved without the other.
 
-Allowed: ``bot/db/registry.py``, which imports every table model on purpose, and the
-imports in ``BACK_EDGES``, which close the cycles that still exist. Each is an import
-against the layering, with the issue-14 step that removes it; with them left out the graph
-must have no cycle, so a new cycle fails here. The packages on a cycle today are listed in
-``ON_A_CYCLE``: a package that joins them (even through an allowed back edge) fails too.
-When a step removes a back edge, these tests say which entry to delete.
+Allowed: ``bot/db/registry.py``, which imports every table model on purpose. Issue 14
+removed the last back edge, so ``BACK_EDGES`` (imports against the layering allowed until a
+named step removes them) and ``ON_A_CYCLE`` (the packages on a cycle through them) are empty
+and any cycle fails here. Should a back edge ever have to be allowed for a while, it goes in
+``BACK_EDGES`` with the step that removes it, and its packages in ``ON_A_CYCLE``: a package
+that joins them fails too, and when the step removes it, these tests say which entry to delete.
 """
 
 from __future__ import annotations
@@ -25,21 +25,11 @@ BOT = Path(__file__).resolve().parent.parent / "bot"
 #: Imports every table model so that SQLModel.metadata (Alembic, the tests) knows them all.
 REGISTRY = BOT / "db" / "registry.py"
 
-#: (importer, imported): imports against the layering that close today's cycles.
-BACK_EDGES: dict[tuple[str, str], str] = {
-    # The roster is adjusted by the on-call changes, and staff commands are handed to the
-    # on-call desk. Removed by the issue-14 step that makes on-call part of escalation (or
-    # passes the adjustments in).
-    ("bot.escalation", "bot.oncall"): "bot.escalation.context, staff -> bot.oncall.*",
-}
+#: (importer, imported): imports against the layering that close today's cycles. None left.
+BACK_EDGES: dict[tuple[str, str], str] = {}
 
-#: The packages on an import cycle today (one tangle, through the back edges above).
-ON_A_CYCLE = frozenset(
-    {
-        "bot.escalation",
-        "bot.oncall",
-    }
-)
+#: The packages on an import cycle today (through the back edges above). None left.
+ON_A_CYCLE: frozenset[str] = frozenset()
 
 Edges = dict[tuple[str, str], list[str]]
 

@@ -2,7 +2,7 @@
 the simulator receiving a psychologist's message, on a phone (360 px).
 
 Like :mod:`tools.screenshots`: a throw-away SQLite database, the example roster
-(``config/oncall.yaml``, fictitious people), changes made through :mod:`bot.oncall.edit`,
+(``config/oncall.yaml``, fictitious people), changes made through :mod:`bot.escalation.oncall.edit`,
 the app on 127.0.0.1, Debian's Chromium through Playwright. Saves
 ``docs/screenshots/oncall.png`` and ``simulator.png``. Nothing leaves the machine.
 """
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from bot.dashboard.accounts import Accounts
 from bot.db.migrate import upgrade
 from bot.escalation import service, timers
-from bot.oncall import edit
+from bot.escalation.oncall import edit
 from bot.runtime import Runtime, build_runtime
 from bot.settings import ROOT, load_settings
 from tools.screenshots import ARGS, CHROMIUM, serving

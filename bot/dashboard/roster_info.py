@@ -11,9 +11,9 @@ from sqlmodel import Session, col, select
 
 from bot.escalation import coverage
 from bot.escalation.models import PRIORITIES, CaseNotification, NotificationStatus
+from bot.escalation.oncall import changes
 from bot.escalation.roster import Roster
 from bot.escalation.roster_file import RosterError
-from bot.oncall import changes
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

@@ -8,4 +8,4 @@ from bot.accounts import models as account_models  # noqa: F401
 from bot.dashboard import models as dashboard_models  # noqa: F401
 from bot.db import models  # noqa: F401
 from bot.escalation import models as escalation_models  # noqa: F401
-from bot.oncall import models as oncall_models  # noqa: F401
+from bot.escalation.oncall import models as oncall_models  # noqa: F401

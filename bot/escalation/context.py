@@ -20,10 +20,10 @@ from bot.crypto import Cipher
 from bot.db.models import utcnow
 from bot.escalation import coverage
 from bot.escalation.coverage import RosterSource
+from bot.escalation.oncall import changes
 from bot.escalation.roster import Roster, load_roster
 from bot.escalation.roster_file import RosterError
 from bot.escalation.texts import StaffTexts, load_staff_texts
-from bot.oncall import changes
 from bot.outbox.enums import Channel
 from bot.settings import Settings
 

@@ -99,7 +99,7 @@ class Roster:
 
     def boundaries(self) -> list[datetime]:
         """Instants (aware) where a dated change begins or ends: the file's overrides here;
-        changes made at run time too (``bot.oncall.changes.AdjustedRoster``)."""
+        changes made at run time too (``bot.escalation.oncall.changes.AdjustedRoster``)."""
         return [
             moment.replace(tzinfo=self.zone)
             for override in self.data.overrides

@@ -4,7 +4,7 @@ Messages from a Telegram chat listed in the roster never reach the conversation 
 inbox step hands them here, in the step's own transaction. Commands: ``/cases``, ``/ack N``,
 ``/resolve N [outcome] [note]``, ``/reply N text`` (Spanish aliases ``/casos``,
 ``/atender``, ``/cerrar``, ``/responder``), and the on-call commands of
-:mod:`bot.oncall.telegram` (``/oncall``, ``/cover``, ``/away``, ``/undo``); buttons
+:mod:`bot.escalation.oncall.telegram` (``/oncall``, ``/cover``, ``/away``, ``/undo``); buttons
 ``case:ack:N``, ``case:res:N`` (asks for the outcome with buttons) and
 ``case:res:N:<outcome>``. Each action goes through :mod:`bot.escalation.service`, which
 checks the psychologist against the roster again.
@@ -26,11 +26,11 @@ from bot.db.models import InboundMessage
 from bot.escalation import notify, service
 from bot.escalation.context import Escalation
 from bot.escalation.models import OPEN_STATUSES, OUTCOMES, PRIORITY_RANK, Case
+from bot.escalation.oncall import telegram as oncall_commands
+from bot.escalation.oncall.telegram import OnCallDesk
 from bot.escalation.roster_file import PsychologistEntry
 from bot.escalation.service import ActionResult
 from bot.escalation.texts import StaffCatalog
-from bot.oncall import telegram as oncall_commands
-from bot.oncall.telegram import OnCallDesk
 from bot.outbox.enums import Channel, Purpose
 from bot.outbox.queue import Recipient, enqueue
 

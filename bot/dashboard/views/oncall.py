@@ -1,6 +1,6 @@
 """On-call changes: coverage for the next 7 days with its gaps, the changes in force, their
 history; supervisors and admins add covers and absences and undo them
-(:mod:`bot.oncall.edit`)."""
+(:mod:`bot.escalation.oncall.edit`)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from bot.dashboard.auth import SessionDep, page_for
 from bot.dashboard.i18n import Strings
 from bot.dashboard.views.common import RowId, see_other
 from bot.dashboard.web import dashboard, render
+from bot.escalation.oncall import edit
+from bot.escalation.oncall.changes import Segment, adjusted, segments
+from bot.escalation.oncall.models import OnCallChange
 from bot.escalation.roster import Roster
 from bot.escalation.roster_file import DAYS
-from bot.oncall import edit
-from bot.oncall.changes import Segment, adjusted, segments
-from bot.oncall.models import OnCallChange
 
 router = APIRouter()
 HORIZON = timedelta(days=7)

@@ -10,7 +10,7 @@
 
 Changing needs a supervisor: a psychologist listed in the roster file's ``supervisors``, or
 one whose dashboard account (``psychologist_id``) has the supervisor or admin role. Every
-change goes through :mod:`bot.oncall.edit` (validated and audited as from the dashboard),
+change goes through :mod:`bot.escalation.oncall.edit` (validated and audited as from the dashboard),
 inside the inbox step's transaction.
 """
 
@@ -25,11 +25,11 @@ from sqlmodel import Session, select
 
 from bot.accounts.models import DashboardUser
 from bot.escalation.context import Escalation
+from bot.escalation.oncall import edit
+from bot.escalation.oncall.changes import AdjustedRoster, Change, Segment, adjusted, segments
 from bot.escalation.roster import Roster
 from bot.escalation.roster_file import PsychologistEntry
 from bot.escalation.texts import StaffCatalog
-from bot.oncall import edit
-from bot.oncall.changes import AdjustedRoster, Change, Segment, adjusted, segments
 
 COMMANDS = {
     "oncall": "oncall",

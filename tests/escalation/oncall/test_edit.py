@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.db.engine import make_engine
-from bot.oncall import edit
-from bot.oncall.models import OnCallAudit
+from bot.escalation.oncall import edit
+from bot.escalation.oncall.models import OnCallAudit
 from tests.escalation.support import ANA, LUIS, PERSON, ROSA, Clock, Desk, make_settings
 
 #: T0 is Thursday 2026-11-19 15:00 in Lima.

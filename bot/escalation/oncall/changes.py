@@ -29,9 +29,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.engine import read_only
 from bot.db.tables import table_of
+from bot.escalation.oncall.models import OnCallChange
 from bot.escalation.roster import OnCall, Roster
 from bot.escalation.roster_file import DAYS
-from bot.oncall.models import OnCallChange
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlmodel import Session, col, select
 
 from bot.escalation.context import Escalation
+from bot.escalation.oncall.changes import AdjustedRoster, Change, Segment, active_changes, segments
+from bot.escalation.oncall.models import OnCallAudit, OnCallChange
 from bot.escalation.roster import Roster
 from bot.escalation.roster_file import LocalDateTime
-from bot.oncall.changes import AdjustedRoster, Change, Segment, active_changes, segments
-from bot.oncall.models import OnCallAudit, OnCallChange
 
 MAX_LENGTH = timedelta(days=31)
 ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.escalation.oncall.changes import AdjustedRoster, Change, apply, segments
 from bot.escalation.roster import OnCall, parse_roster
-from bot.oncall.changes import AdjustedRoster, Change, apply, segments
 
 T = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)  # Thursday 20:00 in Lima
 TEAM = OnCall(("ana",), ("luis",), ("rosa",))

@@ -5,7 +5,7 @@
   ``covers`` is empty) or ``away`` (``psychologist_id`` holds no role). Undoing one sets
   ``undone_at``; rows are never deleted, so the history stays whole.
 * ``OnCallAudit``: who did what and when, with who was on call over the change's window
-  before and after it (``bot.oncall.changes.segments``).
+  before and after it (``bot.escalation.oncall.changes.segments``).
 """
 
 from __future__ import annotations

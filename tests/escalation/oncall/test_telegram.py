@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.dashboard.accounts import Accounts
-from bot.oncall.telegram import parse_window
+from bot.escalation.oncall.telegram import parse_window
 from tests.escalation.support import ANA, LUIS, ROSA, Desk
 
 
