@@ -1,5 +1,5 @@
 """What a Twilio error code means for a message, wherever Twilio reports it: in the answer
-to sending it (``bot.delivery.senders.whatsapp``) or later, in a status callback
+to sending it (``bot.delivery.senders.twilio``) or later, in a status callback
 (``bot.delivery.receipts``)."""
 
 from __future__ import annotations
