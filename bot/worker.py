@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.delivery.dispatcher import alert_loop, outbox_loop
+from bot.delivery.dispatcher import BuildSenders, alert_loop, outbox_loop
 from bot.escalation import timers as escalation_timers
 from bot.escalation.fastlane import CrisisLane
 from bot.loops import Loop, Workers, in_thread
@@ -79,15 +79,17 @@ def crisis_lane_loop(runtime: Runtime, workers: Workers) -> Loop:
     return Loop(CRISIS_LANE, tick, idle_interval=CRISIS_LANE_POLL, gives_way=False)
 
 
-def build_workers(runtime: Runtime) -> Workers:
-    """Every background loop of a process (server or ``python -m bot worker``)."""
+def build_workers(runtime: Runtime, build_senders: BuildSenders) -> Workers:
+    """Every background loop of a process (server or ``python -m bot worker``); the outbox
+    loops send through ``build_senders``' senders (``bot.channels.registry``)."""
     workers = Workers()
     workers.add(inbox_loop(runtime, workers))
     workers.add(crisis_lane_loop(runtime, workers))
     workers.add(escalation_loop(runtime, workers))
     outbox = workers.add(
-        outbox_loop(runtime, workers.under_pressure)
+        outbox_loop(runtime, build_senders, workers.under_pressure)
     )  # sends the outbox; closes its clients when stopped
     outbox.takes_turns = False  # its ticks mostly wait (platforms, rate limits): pausing is enough
-    workers.add(alert_loop(runtime))  # alerts to psychologists, never behind other messages
+    # Alerts to psychologists, never behind other messages.
+    workers.add(alert_loop(runtime, build_senders))
     return workers

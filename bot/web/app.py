@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from bot.channels.registry import build_senders
 from bot.dashboard import routes as dashboard_routes
 from bot.logging import configure_logging
 from bot.runtime import Runtime, build_runtime
@@ -31,7 +32,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = runtime is None
         rt = runtime or build_runtime(settings)
-        workers = build_workers(rt)
+        workers = build_workers(rt, build_senders)
         app.state.runtime = rt
         app.state.workers = workers
         if settings.run_workers_in_server:

@@ -111,7 +111,7 @@ def test_a_receipt_before_the_send_is_recorded_is_applied_with_it(db: Engine) ->
 
     assert record(db, Receipt(SID, "undelivered", 63016), START) == "kept"
     assert kept(db) == 1
-    assert outbox.sent(claim, SID, START)
+    assert outbox.sent(claim, SID, START, receipts)
 
     assert (row(db, rid).status, row(db, rid).error) == ("held", "twilio.63016")
     assert kept(db) == 0

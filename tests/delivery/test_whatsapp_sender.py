@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.delivery.senders import build_senders
+from bot.channels.registry import build_senders
 from bot.delivery.senders.base import Outgoing, SendError
 from bot.delivery.senders.whatsapp import MAX_BODY, WhatsAppSender, plan_message
 from bot.delivery.text import units

@@ -4,10 +4,12 @@ address and status callback, the send call and its failures classified by Twilio
 from __future__ import annotations
 
 import logging
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
+from bot.delivery import receipts
+from bot.delivery.claims import KeptReceipts
 from bot.delivery.senders.base import SEND_TIMEOUT, Sender, SendError
 from bot.delivery.twilio_errors import failure_for_code
 from bot.delivery.twilio_http import TwilioTransportError, make_async_twilio_client
@@ -21,6 +23,8 @@ P = TypeVar("P")
 class TwilioSender(Sender[P]):
     """A sender through Twilio's Messages API (the async twilio SDK client at
     ``TWILIO_API_BASE_URL``); ``status_callback`` is where Twilio reports each message's fate."""
+
+    receipts: ClassVar[KeptReceipts | None] = receipts
 
     def __init__(
         self,
