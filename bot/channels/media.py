@@ -25,7 +25,7 @@ from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.delivery.twilio_http import rewrite_url
+from bot.channels.twilio.http import rewrite_url
 from bot.outbox.enums import Channel
 from bot.settings import Settings
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.delivery.senders.base import Sender
+from bot.delivery.sender import Sender
 from bot.outbox.enums import Channel
 from bot.outbox.window import templates_from_settings
 from bot.settings import Settings
@@ -24,9 +24,9 @@ def build_senders(settings: Settings) -> dict[str, Sender[Any]]:
         senders[Channel.TELEGRAM] = TelegramSender(
             settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url
         )
-    from bot.delivery.receipts import STATUS_CALLBACK_PATH
+    from bot.channels.twilio.receipts import STATUS_CALLBACK_PATH
 
-    # Twilio reports each message's fate there (bot.delivery.receipts).
+    # Twilio reports each message's fate there (bot.channels.twilio.receipts).
     status_callback = settings.public_base_url + STATUS_CALLBACK_PATH
     sid, token, from_ = (
         settings.twilio_account_sid,
@@ -34,7 +34,7 @@ def build_senders(settings: Settings) -> dict[str, Sender[Any]]:
         settings.twilio_whatsapp_from,
     )
     if sid and token and from_:
-        from bot.delivery.senders.whatsapp import WhatsAppSender
+        from bot.channels.whatsapp.sender import WhatsAppSender
 
         senders[Channel.WHATSAPP] = WhatsAppSender(
             sid,
@@ -51,7 +51,7 @@ def build_senders(settings: Settings) -> dict[str, Sender[Any]]:
             "TWILIO_WHATSAPP_FROM are all needed"
         )
     if sid and token and settings.twilio_sms_from:  # alerts to on-call psychologists
-        from bot.delivery.senders.sms import SmsSender
+        from bot.channels.twilio.sms import SmsSender
 
         senders[Channel.SMS] = SmsSender(
             sid,

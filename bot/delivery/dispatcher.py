@@ -34,7 +34,7 @@ from bot.db.models import utcnow
 from bot.delivery import stats
 from bot.delivery.claims import LEASE, UNORDERED_PURPOSES, URGENT_PURPOSES, Claim, Outbox
 from bot.delivery.ratelimit import RateLimiter
-from bot.delivery.senders.base import SEND_TIMEOUT, Outgoing, Sender, SendError
+from bot.delivery.sender import SEND_TIMEOUT, Outgoing, Sender, SendError
 from bot.loops import ClosingLoop
 from bot.outbox.enums import Channel
 from bot.outbox.failures import Failure

@@ -56,7 +56,7 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     #: The platform accepted it.
     SENT = "sent"
-    #: Twilio reported it delivered or read (``bot.delivery.receipts``).
+    #: Twilio reported it delivered or read (``bot.channels.twilio.receipts``).
     DELIVERED = "delivered"
     #: It will not be sent (again).
     FAILED = "failed"

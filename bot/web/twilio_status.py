@@ -1,5 +1,5 @@
 """``POST /webhooks/twilio/status``: Twilio's status callbacks for the WhatsApp and SMS
-messages we sent (``bot.delivery.receipts``).
+messages we sent (``bot.channels.twilio.receipts``).
 
 Signed like the WhatsApp webhook (``X-Twilio-Signature`` over ``PUBLIC_BASE_URL`` + path).
 Answered 204 once applied or kept, also when there is nothing to change, so Twilio never
@@ -17,9 +17,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels import whatsapp
+from bot.channels.twilio import receipts
+from bot.channels.whatsapp import inbound as whatsapp
 from bot.db.models import utcnow
-from bot.delivery import receipts
 from bot.loops import Workers
 from bot.runtime import Runtime
 from bot.web.webhooks import BodyTooLarge, read_body, twilio_signed, unavailable

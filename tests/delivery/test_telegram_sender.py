@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram.error import NetworkError
 
-from bot.delivery.senders.base import Outgoing, SendError
+from bot.delivery.sender import Outgoing, SendError
 from bot.delivery.senders.telegram import (
     MAX_TEXT,
     TelegramSender,

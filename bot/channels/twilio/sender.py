@@ -8,11 +8,11 @@ from typing import Any, ClassVar, TypeVar
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from bot.delivery import receipts
+from bot.channels.twilio import receipts
+from bot.channels.twilio.errors import failure_for_code
+from bot.channels.twilio.http import TwilioTransportError, make_async_twilio_client
 from bot.delivery.claims import KeptReceipts
-from bot.delivery.senders.base import SEND_TIMEOUT, Sender, SendError
-from bot.delivery.twilio_errors import failure_for_code
-from bot.delivery.twilio_http import TwilioTransportError, make_async_twilio_client
+from bot.delivery.sender import SEND_TIMEOUT, Sender, SendError
 from bot.outbox.failures import Failure
 
 log = logging.getLogger(__name__)

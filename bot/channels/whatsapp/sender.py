@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.channels.twilio.sender import TwilioSender
 from bot.delivery.ratelimit import WHATSAPP_LIMITS
-from bot.delivery.senders.base import Outgoing, SendError
-from bot.delivery.senders.twilio import TwilioSender
+from bot.delivery.sender import Outgoing, SendError
 from bot.delivery.text import split_text, units
 from bot.outbox.enums import Channel
 from bot.outbox.failures import Failure

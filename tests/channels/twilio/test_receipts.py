@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select, update
 
+from bot.channels.twilio import receipts
+from bot.channels.twilio.receipts import Receipt, parse, record
 from bot.db.models import DeliveryReceipt, OutboundMessage
-from bot.delivery import receipts
 from bot.delivery.claims import Outbox
-from bot.delivery.receipts import Receipt, parse, record
 from bot.outbox.window import held_messages
 from tests.delivery.support import START, add_person, person, queue, row
 

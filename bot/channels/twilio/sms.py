@@ -8,9 +8,9 @@ from datetime import datetime
 
 from twilio.base import values
 
+from bot.channels.twilio.sender import TwilioSender
 from bot.delivery.ratelimit import ChannelLimits
-from bot.delivery.senders.base import Outgoing
-from bot.delivery.senders.twilio import TwilioSender
+from bot.delivery.sender import Outgoing
 from bot.delivery.text import split_text
 from bot.outbox.enums import Channel
 

@@ -10,7 +10,7 @@ import pytest
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from bot.delivery.twilio_http import (
+from bot.channels.twilio.http import (
     AsyncBaseUrlHttpClient,
     TwilioTransportError,
     make_async_twilio_client,

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.channels.whatsapp import (
+from bot.channels.whatsapp.inbound import (
     FormParams,
     parse_form,
     parse_message,

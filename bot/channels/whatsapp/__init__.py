@@ -1,0 +1,1 @@
+"""WhatsApp through Twilio: inbound messages (parsing, signature) and the sender."""
