@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from bot.channels.setup import add_set_webhook_command, set_webhook
+from bot.channels.telegram.setup import add_set_webhook_command, set_webhook
 from bot.dashboard import commands as dashboard_commands
 from bot.settings import Settings, SettingsError, get_settings
 

@@ -19,7 +19,7 @@ def build_senders(settings: Settings) -> dict[str, Sender[Any]]:
     the event loop that will use them, and ``close()`` them there."""
     senders: dict[str, Sender[Any]] = {}
     if settings.telegram_bot_token is not None:
-        from bot.delivery.senders.telegram import TelegramSender
+        from bot.channels.telegram.sender import TelegramSender
 
         senders[Channel.TELEGRAM] = TelegramSender(
             settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url

@@ -26,8 +26,8 @@ from time import perf_counter
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bot.channels import telegram
 from bot.channels.intake import Intake, IntakeUnavailable
+from bot.channels.telegram import inbound as telegram
 from bot.channels.whatsapp import inbound as whatsapp
 from bot.db.models import utcnow
 from bot.delivery import stats

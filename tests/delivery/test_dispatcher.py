@@ -19,6 +19,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session
 from telegram.error import NetworkError
 
+from bot.channels.telegram.sender import TelegramSender
 from bot.channels.whatsapp.sender import WhatsAppSender
 from bot.db.engine import make_engine
 from bot.db.models import OutboundMessage, utcnow
@@ -26,7 +27,6 @@ from bot.delivery import stats
 from bot.delivery.claims import IN_FLIGHT, LEASE
 from bot.delivery.dispatcher import BATCH_UNDER_PRESSURE, Dispatcher
 from bot.delivery.ratelimit import RetryPolicy
-from bot.delivery.senders.telegram import TelegramSender
 from bot.outbox.enums import Purpose
 from tests.delivery.support import (
     FAST,

@@ -1,0 +1,1 @@
+"""Telegram: inbound updates, the sender, the webhook's registration and files' fetching."""

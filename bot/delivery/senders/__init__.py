@@ -1,1 +1,0 @@
-"""The senders: the interface every channel's sender implements, and each platform's."""
