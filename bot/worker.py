@@ -73,7 +73,7 @@ def crisis_lane_loop(runtime: Runtime, workers: Workers) -> Loop:
             workers.wake("outbox")
         return len(outcomes)
 
-    # Woken by the webhooks of its own process on crisis words (``bot.web.webhooks``); in a
+    # Woken by the webhooks of its own process on crisis words (``bot.channels.webhook``); in a
     # worker process, or for another process's webhooks, its poll (a read of an index, no
     # write lock) is what finds them: often.
     return Loop(CRISIS_LANE, tick, idle_interval=CRISIS_LANE_POLL, gives_way=False)

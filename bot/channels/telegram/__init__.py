@@ -1,1 +1,2 @@
-"""Telegram: inbound updates, the sender, the webhook's registration and files' fetching."""
+"""Telegram: inbound updates and their webhook route, the sender, the webhook's registration
+(``set-webhook``) and the fetching of files."""

@@ -38,7 +38,8 @@ from bot.outbox.enums import OutboxStatus
 from bot.outbox.failures import Failure
 from bot.outbox.person_marks import mark_person, marks_person
 
-#: Where Twilio posts the receipts (``bot.web.webhooks``); the senders give it to Twilio.
+#: Where Twilio posts the receipts (``bot.channels.twilio.status``); the senders give it to
+#: Twilio.
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 DELIVERED = frozenset({"delivered", "read"})
 FAILED = frozenset({"failed", "undelivered"})

@@ -1,1 +1,1 @@
-"""WhatsApp through Twilio: inbound messages (parsing, signature) and the sender."""
+"""WhatsApp through Twilio: inbound messages, their webhook route, and the sender."""
