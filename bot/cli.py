@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from bot.channels.setup import add_set_webhook_command, set_webhook
+from bot.channels.telegram.setup import add_set_webhook_command, set_webhook
 from bot.dashboard import commands as dashboard_commands
 from bot.settings import Settings, SettingsError, get_settings
 
@@ -160,6 +160,7 @@ def _worker(settings: Settings, _args: argparse.Namespace) -> int:
     import asyncio
     import signal
 
+    from bot.channels.registry import build_senders
     from bot.logging import configure_logging
     from bot.runtime import build_runtime
     from bot.worker import build_workers
@@ -170,7 +171,7 @@ def _worker(settings: Settings, _args: argparse.Namespace) -> int:
 
     async def run() -> None:
         runtime = build_runtime(settings)
-        workers = build_workers(runtime)
+        workers = build_workers(runtime, build_senders)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.delivery.dispatcher import alert_loop, outbox_loop
+from bot.delivery.dispatcher import BuildSenders, alert_loop, outbox_loop
 from bot.escalation import timers as escalation_timers
 from bot.escalation.fastlane import CrisisLane
 from bot.loops import Loop, Workers, in_thread
@@ -82,22 +82,25 @@ def crisis_lane_loop(runtime: Runtime, workers: Workers) -> Loop:
             workers.wake("outbox")
         return len(outcomes)
 
-    # Woken by the webhooks of its own process on crisis words (``bot.web.webhooks``); in a
+    # Woken by the webhooks of its own process on crisis words (``bot.channels.webhook``); in a
     # worker process, or for another process's webhooks, its poll (a read of an index, no
     # write lock) is what finds them: often.
     return Loop(CRISIS_LANE, tick, idle_interval=CRISIS_LANE_POLL, gives_way=False)
 
 
-def build_workers(runtime: Runtime) -> Workers:
-    """Every background loop of a process (server or ``python -m bot worker``)."""
+def build_workers(runtime: Runtime, build_senders: BuildSenders) -> Workers:
+    """Every background loop of a process (server or ``python -m bot worker``); the outbox
+    loops send through ``build_senders``' senders (``bot.channels.registry``)."""
     workers = Workers()
     workers.add(inbox_loop(runtime, workers))
     workers.add(crisis_lane_loop(runtime, workers))
     workers.add(escalation_loop(runtime, workers))
     outbox = workers.add(
-        outbox_loop(runtime.settings, runtime.db, runtime.cipher, workers.under_pressure)
+        outbox_loop(
+            runtime.settings, runtime.db, runtime.cipher, build_senders, workers.under_pressure
+        )
     )  # sends the outbox; closes its clients when stopped
     outbox.takes_turns = False  # its ticks mostly wait (platforms, rate limits): pausing is enough
-    # alerts to psychologists, never behind other messages
-    workers.add(alert_loop(runtime.settings, runtime.db, runtime.cipher))
+    # Alerts to psychologists, never behind other messages.
+    workers.add(alert_loop(runtime.settings, runtime.db, runtime.cipher, build_senders))
     return workers

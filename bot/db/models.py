@@ -189,7 +189,7 @@ class OutboundMessage(SQLModel, table=True):
 class DeliveryReceipt(SQLModel, table=True):
     """A Twilio status callback whose message is not (yet) known by its provider id: it came
     before the dispatcher recorded the send, and is applied when it does
-    (``bot.delivery.receipts``), or it is about an earlier part of a split message and is
+    (``bot.channels.twilio.receipts``), or it is about an earlier part of a split message and is
     removed after a day. No personal data: an id, a status and an error code."""
 
     __tablename__ = "delivery_receipt"

@@ -22,14 +22,25 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, Table, bindparam, case, delete, exists, or_, select, true, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    case,
+    delete,
+    exists,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from bot.db.engine import read_only
 from bot.db.models import OutboundMessage, Participant
 from bot.db.tables import table_of
-from bot.delivery import receipts
 from bot.outbox.enums import OutboxStatus, Purpose
 from bot.outbox.failures import Failure
 from bot.outbox.person_marks import mark_person
@@ -53,6 +64,18 @@ FINAL_STATUSES = frozenset({OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus
 
 _OUT: Table = table_of(OutboundMessage)
 _PEOPLE: Table = table_of(Participant)
+
+
+class KeptReceipts(Protocol):
+    """A platform's delivery receipts that can come before the send is recorded (Twilio's
+    status callbacks): kept until then, and applied in the transaction that records it."""
+
+    def lock_message(self, conn: Connection, provider_message_id: str) -> None:
+        """Serialise the receipt of a message and the recording of its send."""
+
+    def apply_kept(self, conn: Connection, provider_message_id: str, now: datetime) -> None:
+        """Apply the receipts kept for a message whose send is being recorded on ``conn``."""
+
 
 #: (channel, recipient_hash, purpose) -> seconds to wait before sending, or None: not now.
 Admit = Callable[[str, str, str], "float | None"]
@@ -196,8 +219,15 @@ class Outbox:
         mark = f"{provider_id or f'row{claim.id}'}{PROGRESS_MARK}{done}"
         return self._fenced(claim, provider_message_id=mark, next_attempt_at=now + self.lease)
 
-    def sent(self, claim: Claim, provider_id: str | None, now: datetime) -> bool:
-        """Record the send; a delivery receipt that came first is applied with it."""
+    def sent(
+        self,
+        claim: Claim,
+        provider_id: str | None,
+        now: datetime,
+        receipts: KeptReceipts | None = None,
+    ) -> bool:
+        """Record the send; a delivery receipt that came first (``receipts``: the channel's,
+        if it has them) is applied with it."""
         values = {
             "status": OutboxStatus.SENT,
             "sent_at": now,
@@ -205,13 +235,13 @@ class Outbox:
             "error": None,
             "next_attempt_at": now,
         }
-        receipted = bool(provider_id) and claim.channel in receipts.CHANNELS
+        receipted = receipts if provider_id else None
         with self.db.begin() as connection:
-            if receipted:
-                receipts.lock_message(connection, provider_id or "")
+            if receipted is not None:
+                receipted.lock_message(connection, provider_id or "")
             done = self._write(connection, claim, values)
-            if done and receipted:
-                receipts.apply_kept(connection, provider_id or "", now)
+            if done and receipted is not None:
+                receipted.apply_kept(connection, provider_id or "", now)
         return done
 
     def retry(self, claim: Claim, at: datetime, error: str) -> bool:

@@ -34,8 +34,7 @@ from bot.db.models import utcnow
 from bot.delivery import stats
 from bot.delivery.claims import LEASE, UNORDERED_PURPOSES, URGENT_PURPOSES, Claim, Outbox
 from bot.delivery.ratelimit import RateLimiter
-from bot.delivery.senders import Outgoing, Sender, SendError, build_senders
-from bot.delivery.senders.base import SEND_TIMEOUT
+from bot.delivery.sender import SEND_TIMEOUT, Outgoing, Sender, SendError
 from bot.loops import ClosingLoop
 from bot.outbox.enums import Channel
 from bot.outbox.failures import Failure
@@ -46,6 +45,8 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+#: Builds the senders of the configured channels (``bot.channels.registry.build_senders``).
+BuildSenders = Callable[[Settings], Mapping[str, Sender[Any]]]
 Sleep = Callable[[float], Awaitable[None]]
 
 #: Rows claimed per tick (sent concurrently; at most one per person)…
@@ -177,7 +178,10 @@ class Dispatcher:
                 if not kept:
                     log.warning("lost the claim on a message mid-way", extra=_ids(claim))
                     return
-        if await asyncio.to_thread(self.outbox.sent, claim, provider_id, self.clock()):
+        recorded = await asyncio.to_thread(
+            self.outbox.sent, claim, provider_id, self.clock(), sender.receipts
+        )
+        if recorded:
             stats.outcome(claim.channel, "sent")
             log.info("message sent", extra={**_ids(claim), "parts": len(parts)})
         else:
@@ -308,19 +312,21 @@ class OutboxRunner:
         settings: Settings,
         db: Engine,
         cipher: Cipher,
+        build_senders: BuildSenders,
         purposes: frozenset[str] | None = None,
         pressure: Callable[[], bool] | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.cipher = cipher
+        self.build_senders = build_senders
         self.purposes = purposes
         self.pressure = pressure
         self.dispatcher: Dispatcher | None = None
 
     async def tick(self) -> int:
         if self.dispatcher is None:
-            senders = build_senders(self.settings)
+            senders = self.build_senders(self.settings)
             self.dispatcher = Dispatcher(
                 self.db,
                 self.cipher,
@@ -338,22 +344,28 @@ class OutboxRunner:
 
 
 def outbox_loop(
-    settings: Settings, db: Engine, cipher: Cipher, pressure: Callable[[], bool] | None = None
+    settings: Settings,
+    db: Engine,
+    cipher: Cipher,
+    build_senders: BuildSenders,
+    pressure: Callable[[], bool] | None = None,
 ) -> ClosingLoop:
     """The "outbox" loop; ``Workers.stop`` (server shutdown, worker exit) ends it, which
     closes the senders' HTTP clients (``Bot`` requests, the Twilio httpx client).
     ``pressure``: whether the webhooks of this process are saturated (smaller rounds)."""
-    runner = OutboxRunner(settings, db, cipher, pressure=pressure)
+    runner = OutboxRunner(settings, db, cipher, build_senders, pressure=pressure)
     return ClosingLoop("outbox", runner.tick, idle_interval=0.25, on_stop=runner.close)
 
 
-def alert_loop(settings: Settings, db: Engine, cipher: Cipher) -> ClosingLoop:
+def alert_loop(
+    settings: Settings, db: Engine, cipher: Cipher, build_senders: BuildSenders
+) -> ClosingLoop:
     """The "outbox-alerts" loop: a second dispatcher that claims only messages to on-call
     psychologists (``URGENT_PURPOSES``: alerts, relayed words, answers to their commands), so
     an alert never waits for the main dispatcher's round of replies (a round lasts as long as
     its slowest rate-limited send). Both claim under the same lease, so a row is sent by one
     of them; per-recipient order still holds."""
-    runner = OutboxRunner(settings, db, cipher, URGENT_PURPOSES)
+    runner = OutboxRunner(settings, db, cipher, build_senders, URGENT_PURPOSES)
     return ClosingLoop(
         "outbox-alerts", runner.tick, idle_interval=0.25, gives_way=False, on_stop=runner.close
     )

@@ -268,7 +268,7 @@ def audit(esc: Escalation) -> int:
 def settle_notifications(esc: Escalation, limit: int = 200) -> int:
     """Record alert deliveries; a failed alert is sent again on the psychologist's next
     channel. So is one Twilio accepted and reported undelivered later, in a status callback
-    (``bot.delivery.receipts``), within ``LATE_FAILURE_WINDOW`` of its sending."""
+    (``bot.channels.twilio.receipts``), within ``LATE_FAILURE_WINDOW`` of its sending."""
     with Session(esc.db, expire_on_commit=False) as session:
         now = esc.clock()
         outbox_status = col(OutboundMessage.status)

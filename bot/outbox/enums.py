@@ -31,7 +31,8 @@ class Purpose(StrEnum):
     #: person and is deleted once it is sent, failed or held.
     FAREWELL = "farewell"
     #: The answer to a Telegram button press (the query id as text), written by earlier
-    #: versions: presses are now answered in the webhook's response (``bot.web.webhooks``).
+    #: versions: presses are now answered in the webhook's response
+    #: (``bot.channels.telegram.webhook``).
     CALLBACK_ANSWER = "callback_answer"
     #: A message that reaches out on its own while the person waits (``bot.waiting.timers``).
     FOLLOWUP = "followup"
@@ -56,7 +57,7 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     #: The platform accepted it.
     SENT = "sent"
-    #: Twilio reported it delivered or read (``bot.delivery.receipts``).
+    #: Twilio reported it delivered or read (``bot.channels.twilio.receipts``).
     DELIVERED = "delivered"
     #: It will not be sent (again).
     FAILED = "failed"

@@ -1,6 +1,6 @@
 """What a failed send means for its message and its recipient, whoever reports it: the
-platform's answer to the send (``bot.delivery.senders``) or, later, its status callback
-(``bot.delivery.receipts``). What a failure says about the person is recorded on them
+platform's answer to the send (the senders in ``bot.channels``) or, later, its status callback
+(``bot.channels.twilio.receipts``). What a failure says about the person is recorded on them
 (``bot.outbox.person_marks``)."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What a failed delivery says about the person, recorded on them: they blocked the bot or
 the address is unusable (``unreachable_at``), or they opted out on the platform
 (``opted_out_at``). Used when a send fails (``bot.delivery.claims``) and when Twilio reports
-the failure later (``bot.delivery.receipts``)."""
+the failure later (``bot.channels.twilio.receipts``)."""
 
 from __future__ import annotations
 

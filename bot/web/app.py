@@ -10,18 +10,28 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from bot.channels.registry import build_senders
+from bot.channels.telegram import webhook as telegram_webhook
+from bot.channels.twilio import status as twilio_status
+from bot.channels.whatsapp import webhook as whatsapp_webhook
 from bot.dashboard import routes as dashboard_routes
 from bot.http.security_headers import SecurityHeaders, inline_page_headers
 from bot.logging import configure_logging
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings, get_settings
-from bot.web import health, simulator, twilio_status, webhooks
+from bot.web import health, simulator
 from bot.web import metrics as metrics_routes
 from bot.web.fastpath import App
 from bot.worker import build_workers
 
 #: How often (seconds) a thread waiting for the interpreter lock asks for it.
 SWITCH_INTERVAL = 0.001
+#: The webhooks' handlers, taken before the app's middleware stack (``bot.web.fastpath``); their
+#: routes stay for everything else (a GET there is answered 405 by the router).
+SHORTCUTS = {
+    telegram_webhook.PATH: telegram_webhook.telegram_webhook,
+    whatsapp_webhook.PATH: whatsapp_webhook.whatsapp_webhook,
+}
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -31,7 +41,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = runtime is None
         rt = runtime or build_runtime(settings)
-        workers = build_workers(rt)
+        workers = build_workers(rt, build_senders)
         app.state.runtime = rt
         app.state.workers = workers
         if settings.run_workers_in_server:
@@ -58,14 +68,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     if runtime is None:
         configure_logging(settings.log_level)
     app = App(
-        shortcuts=webhooks.SHORTCUTS,  # the webhooks skip the middleware stack
+        shortcuts=SHORTCUTS,  # the webhooks skip the middleware stack
         title="Screening bot",
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
     )
     app.include_router(health.router)
-    app.include_router(webhooks.router)  # POST /webhooks/telegram, /webhooks/whatsapp
+    app.include_router(telegram_webhook.router)  # POST /webhooks/telegram
+    app.include_router(whatsapp_webhook.router)  # POST /webhooks/whatsapp
     app.include_router(twilio_status.router)  # POST /webhooks/twilio/status
     app.include_router(metrics_routes.router)  # GET /metrics
     app.include_router(dashboard_routes.router)  # /dashboard (psychologists)

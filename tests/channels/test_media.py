@@ -9,7 +9,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.channels import media
-from bot.channels.media import MediaUnavailable, fetch_media, file_base_url
+from bot.channels.media import MediaUnavailable, fetch_media
+from bot.channels.telegram.media import file_base_url
 from bot.settings import Settings, load_settings
 from tests.fakes import fixtures
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegramApi

@@ -14,7 +14,7 @@ from bot.crypto import Cipher, new_pseudonym
 from bot.db.models import OutboundMessage, Participant
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.ratelimit import ChannelLimits
-from bot.delivery.senders.base import Sender
+from bot.delivery.sender import Sender
 
 SECRET = "delivery-tests-secret-key-0123456789abcdef"
 CIPHER = Cipher(SECRET)

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from bot.channels.telegram.sender import TelegramSender
 from bot.content import load_content
 from bot.db.models import utcnow
 from bot.delivery.claims import URGENT_PURPOSES
 from bot.delivery.dispatcher import SEND_DEADLINE
-from bot.delivery.senders.telegram import TelegramSender
 from bot.escalation.crisis import crisis_detector
 from bot.flows import ConversationService, Inbound
 from bot.flows import Engine as FlowEngine

@@ -19,14 +19,14 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session
 from telegram.error import NetworkError
 
+from bot.channels.telegram.sender import TelegramSender
+from bot.channels.whatsapp.sender import WhatsAppSender
 from bot.db.engine import make_engine
 from bot.db.models import OutboundMessage, utcnow
 from bot.delivery import stats
 from bot.delivery.claims import IN_FLIGHT, LEASE
 from bot.delivery.dispatcher import BATCH_UNDER_PRESSURE, Dispatcher
 from bot.delivery.ratelimit import RetryPolicy
-from bot.delivery.senders.telegram import TelegramSender
-from bot.delivery.senders.whatsapp import WhatsAppSender
 from bot.outbox.enums import Purpose
 from tests.delivery.support import (
     FAST,
@@ -544,6 +544,7 @@ async def test_a_channel_without_credentials_waits_and_is_reported_once(
 async def test_the_outbox_loop_sends_and_closes_its_clients(
     db: Engine, database_url: str, telegram_api: FakeTelegramApi, loopback_only: LoopbackGuard
 ) -> None:
+    from bot.channels.registry import build_senders
     from bot.runtime import build_runtime
     from bot.settings import load_settings
     from bot.worker import build_workers
@@ -556,7 +557,7 @@ async def test_the_outbox_loop_sends_and_closes_its_clients(
         log_level="WARNING",
     )
     runtime = build_runtime(settings, db=db)
-    workers = build_workers(runtime)
+    workers = build_workers(runtime, build_senders)
     loop: Any = workers.loops["outbox"]
     pid = add_person(db, "telegram", A)
     queue(db, "telegram", A, ["desde el servicio"], participant_id=pid, at=utcnow())

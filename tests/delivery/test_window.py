@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from bot.channels.whatsapp.sender import WhatsAppSender, template_variable
 from bot.content import Content, load_content
 from bot.delivery import stats
-from bot.delivery.senders.whatsapp import WhatsAppSender, template_variable
 from bot.flows import ConversationService, Inbound, StepOutcome
 from bot.flows import Engine as FlowEngine
 from bot.outbox.window import (

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 from sqlmodel import select as sql_select
 
+from bot.channels.telegram.sender import TelegramSender
 from bot.crypto import InvalidToken
 from bot.db.models import Consent, InboundMessage, Participant
 from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.senders.telegram import TelegramSender
 from bot.escalation import service
 from bot.escalation.models import Case
 from tests.delivery.support import FAST, drain

@@ -16,10 +16,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.channels.intake import Intake
+from bot.channels.registry import build_senders
 from bot.dashboard.accounts import Accounts
 from bot.db.models import InboundMessage
 from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.senders import build_senders
 from bot.escalation.models import CaseEvent
 from tests.delivery.support import FAST
 from tests.escalation import test_webhook_e2e as e2e

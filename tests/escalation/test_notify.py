@@ -7,10 +7,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bot.channels.registry import build_senders
+from bot.channels.twilio.receipts import Receipt, record
 from bot.delivery.claims import URGENT_PURPOSES
 from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.receipts import Receipt, record
-from bot.delivery.senders import build_senders
 from bot.escalation import notify
 from bot.escalation.models import CaseNotification
 from tests.delivery.support import FAST

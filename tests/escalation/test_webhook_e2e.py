@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.channels.intake import Intake
+from bot.channels.registry import build_senders
 from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.senders import build_senders
 from bot.escalation.models import Case
 from bot.settings import Settings
 from bot.worker import escalation_round

@@ -31,7 +31,9 @@ class LoopbackGuard:
         self.blocked: list[str] = []
 
     def check(self, host: Any) -> None:
-        self.attempts.append(str(host))
+        # An async resolver (anyio, under httpx.AsyncClient) passes the host name as bytes.
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        self.attempts.append(name)
         if not _is_loopback(host):
-            self.blocked.append(str(host))
+            self.blocked.append(name)
             raise NetworkBlockedError(f"network access to {host!r} blocked in tests")

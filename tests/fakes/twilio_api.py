@@ -1,7 +1,7 @@
 """A fake Twilio REST API (Messages resource) on 127.0.0.1.
 
-Build the real SDK client with ``make_twilio_client(fake.account_sid, fake.auth_token,
-base_url=fake.url)``. Every call is recorded; errors and delays can be programmed.
+Build the real SDK client with ``make_async_twilio_client(fake.account_sid, fake.auth_token,
+fake.url)``. Every call is recorded; errors and delays can be programmed.
 """
 
 from __future__ import annotations

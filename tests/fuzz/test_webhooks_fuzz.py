@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from bot.channels.whatsapp import parse_form
+from bot.channels.twilio import status as twilio_status
+from bot.channels.twilio.form import parse_form
 from bot.db.models import DeliveryReceipt, InboundMessage
-from bot.web import twilio_status
 from tests.fakes.twilio_signing import sign_twilio_request
 from tests.fuzz.bodies import (
     FUZZ_ID_LIMIT,

@@ -13,8 +13,8 @@ import httpx
 from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
+from bot.channels.twilio import status as twilio_status
 from bot.db.engine import Timeouts, make_engine, timeouts_of
-from bot.web import twilio_status
 from tests.fakes.silent_server import silent_server
 from tests.web.webhooks_support import (
     PUBLIC_BASE_URL,

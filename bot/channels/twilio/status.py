@@ -1,5 +1,5 @@
 """``POST /webhooks/twilio/status``: Twilio's status callbacks for the WhatsApp and SMS
-messages we sent (``bot.delivery.receipts``).
+messages we sent (``bot.channels.twilio.receipts``).
 
 Signed like the WhatsApp webhook (``X-Twilio-Signature`` over ``PUBLIC_BASE_URL`` + path).
 Answered 204 once applied or kept, also when there is nothing to change, so Twilio never
@@ -17,12 +17,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels import whatsapp
+from bot.channels.twilio import receipts
+from bot.channels.twilio.form import parse_form
+from bot.channels.twilio.signature import twilio_signed
+from bot.channels.webhook import BodyTooLarge, read_body, unavailable
 from bot.db.models import utcnow
-from bot.delivery import receipts
 from bot.loops import Workers
 from bot.runtime import Runtime
-from bot.web.webhooks import BodyTooLarge, read_body, twilio_signed, unavailable
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -39,7 +40,7 @@ async def twilio_status(request: Request) -> Response:
         log.warning("twilio status callback but TWILIO_AUTH_TOKEN is not set")
         return Response(status_code=503)
     try:
-        params = whatsapp.parse_form(await read_body(request))
+        params = parse_form(await read_body(request))
     except BodyTooLarge:
         return Response(status_code=413)
     if not twilio_signed(request, PATH, params):

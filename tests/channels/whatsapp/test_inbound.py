@@ -7,13 +7,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.channels.whatsapp import (
-    FormParams,
-    parse_form,
-    parse_message,
-    signature_valid,
-    signed_url,
-)
+from bot.channels.twilio.form import FormParams, parse_form
+from bot.channels.twilio.signature import signature_valid, signed_url
+from bot.channels.whatsapp.inbound import parse_message
 from tests.fakes.twilio_signing import sign_twilio_request
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

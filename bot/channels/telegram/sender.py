@@ -28,7 +28,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.delivery.ratelimit import TELEGRAM_LIMITS
-from bot.delivery.senders.base import SEND_TIMEOUT, Outgoing, Sender, SendError
+from bot.delivery.sender import SEND_TIMEOUT, Outgoing, Sender, SendError
 from bot.delivery.text import split_text
 from bot.logging import scrub
 from bot.outbox.enums import Channel, Purpose

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.delivery.senders import build_senders
-from bot.delivery.senders.base import Outgoing, SendError
-from bot.delivery.senders.whatsapp import MAX_BODY, WhatsAppSender, plan_message
+from bot.channels.registry import build_senders
+from bot.channels.whatsapp.sender import MAX_BODY, WhatsAppSender, plan_message
+from bot.delivery.sender import Outgoing, SendError
 from bot.delivery.text import units
 from bot.outbox.failures import Failure
 from bot.outbox.reply import Choice
@@ -165,7 +165,8 @@ async def test_no_answer_is_retried(loopback_only: LoopbackGuard) -> None:
 async def test_twilio_is_told_where_to_report_each_message_fate(
     twilio_api: FakeTwilioApi, loopback_only: LoopbackGuard
 ) -> None:
-    """Both Twilio senders ask for status callbacks at PUBLIC_BASE_URL (bot.delivery.receipts)."""
+    """Both Twilio senders ask for status callbacks at PUBLIC_BASE_URL
+    (bot.channels.twilio.receipts)."""
     settings = load_settings(
         public_base_url="https://bot.example.org",
         twilio_account_sid=twilio_api.account_sid,

@@ -1,10 +1,11 @@
-"""Twilio HTTP clients built on httpx that can send every request to another base URL.
+"""The Twilio HTTP client (async, built on httpx) that can send every request to another base
+URL.
 
 The twilio SDK hard-codes its hosts (``https://api.twilio.com`` and friends) and offers no
-base-URL option, but it lets us supply the HTTP client. These clients rewrite the scheme and
+base-URL option, but it lets us supply the HTTP client. This client rewrites the scheme and
 host of each request to ``base_url`` (our ``TWILIO_API_BASE_URL`` setting, used by tests to
-reach a fake Twilio on 127.0.0.1) and keep the path and query string. Without a base URL they
-talk to Twilio's own hosts.
+reach a fake Twilio on 127.0.0.1) and keeps the path and query string. Without a base URL it
+talks to Twilio's own hosts.
 
 Every Twilio host collapses onto the one base URL, so a fake must route on the path alone.
 """
@@ -19,12 +20,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from twilio.base.exceptions import TwilioException
-from twilio.http import AsyncHttpClient, HttpClient
+from twilio.http import AsyncHttpClient
 from twilio.http.request import Request as TwilioRequest
 from twilio.http.response import Response
 from twilio.rest import Client
 
-#: Twilio's ``HttpClient`` dumps every request and response at INFO on this logger: it is
+#: Twilio's HTTP clients dump every request and response at INFO on this logger: it is
 #: under ``twilio``, which ``bot.logging`` keeps at WARNING.
 _logger = logging.getLogger("twilio.http_client")
 
@@ -104,63 +105,6 @@ def _check_timeout(timeout: float | None, default: float | None) -> float | None
     return timeout
 
 
-class BaseUrlHttpClient(HttpClient):  # type: ignore[misc]  # twilio is untyped: Any
-    """Synchronous twilio ``HttpClient`` on a pooled ``httpx.Client``."""
-
-    def __init__(
-        self,
-        base_url: str | None,
-        timeout: float = 10.0,
-        *,
-        logger: logging.Logger = _logger,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(logger, False, timeout)
-        rewrite_url("https://api.twilio.com/", base_url)  # validate early
-        self.base_url = base_url
-        self._client = httpx.Client(timeout=timeout, transport=transport)
-
-    def request(
-        self,
-        method: str,
-        uri: str,
-        params: dict[str, object] | None = None,
-        data: dict[str, object] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = False,
-    ) -> Response:
-        url = rewrite_url(uri, self.base_url)
-        timeout = _check_timeout(timeout, self.timeout)
-        kwargs = _request_kwargs(method, url, params, data, headers, auth, timeout, allow_redirects)
-        self.log_request(kwargs)
-        self._test_only_last_request = _as_twilio_request(kwargs, data)
-        self._test_only_last_response = None
-        try:
-            raw = self._client.request(**kwargs)
-        except httpx.HTTPError as err:
-            raise TwilioTransportError(f"{method.upper()} {url} failed: {err!r}") from err
-        self.log_response(raw.status_code, raw)
-        response = Response(raw.status_code, raw.text, raw.headers)
-        self._test_only_last_response = response
-        return response
-
-    def close(self) -> None:
-        self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
 class AsyncBaseUrlHttpClient(AsyncHttpClient):  # type: ignore[misc]  # twilio is untyped: Any
     """Asynchronous twilio ``AsyncHttpClient`` on a pooled ``httpx.AsyncClient``.
 
@@ -220,16 +164,6 @@ class AsyncBaseUrlHttpClient(AsyncHttpClient):  # type: ignore[misc]  # twilio i
         tb: TracebackType | None,
     ) -> None:
         await self.close()
-
-
-def make_twilio_client(
-    account_sid: str, auth_token: str, base_url: str | None, *, timeout: float = 10.0
-) -> Client:
-    """A synchronous ``twilio.rest.Client`` whose requests go to ``base_url`` when set.
-
-    Close its HTTP client when done: ``client.http_client.close()``.
-    """
-    return Client(account_sid, auth_token, http_client=BaseUrlHttpClient(base_url, timeout=timeout))
 
 
 def make_async_twilio_client(

@@ -10,25 +10,19 @@ message is held.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from twilio.base.exceptions import TwilioException, TwilioRestException
-
+from bot.channels.twilio.sender import TwilioSender
 from bot.delivery.ratelimit import WHATSAPP_LIMITS
-from bot.delivery.senders.base import SEND_TIMEOUT, Outgoing, Sender, SendError
+from bot.delivery.sender import Outgoing, SendError
 from bot.delivery.text import split_text, units
-from bot.delivery.twilio_errors import failure_for_code
-from bot.delivery.twilio_http import TwilioTransportError, make_async_twilio_client
 from bot.outbox.enums import Channel
 from bot.outbox.failures import Failure
 from bot.outbox.reply import Reply, as_text
 from bot.outbox.window import decide
-
-log = logging.getLogger(__name__)
 
 CHANNEL = Channel.WHATSAPP
 ADDRESS_PREFIX = "whatsapp:"
@@ -93,25 +87,22 @@ def template_variable(text: str) -> str:
     return split_text(flat, MAX_TEMPLATE_TEXT - 1)[0] + "…"
 
 
-class WhatsAppSender(Sender[WhatsAppPart]):
+class WhatsAppSender(TwilioSender[WhatsAppPart]):
     channel = CHANNEL
     limits = WHATSAPP_LIMITS
 
     def __init__(
         self,
-        account_sid: str,
-        auth_token: str,
-        from_: str,
-        base_url: str | None,
-        *,
+        *args: Any,
         templates: Mapping[str, str] | None = None,
         quick_replies: Mapping[str, str] | None = None,
-        status_callback: str | None = None,
-        timeout: float = SEND_TIMEOUT,
+        **kwargs: Any,
     ) -> None:
-        self.client = make_async_twilio_client(account_sid, auth_token, base_url, timeout=timeout)
-        self.status_callback = status_callback
-        self.from_ = from_ if from_.startswith(ADDRESS_PREFIX) else ADDRESS_PREFIX + from_
+        """The account and options as for :class:`TwilioSender`; ``from_`` may omit the
+        ``whatsapp:`` prefix. ``templates`` and ``quick_replies``: Content SIDs by purpose."""
+        super().__init__(*args, **kwargs)
+        if not self.from_.startswith(ADDRESS_PREFIX):
+            self.from_ = ADDRESS_PREFIX + self.from_
         self.templates = dict(templates or {})
         self.quick_replies = dict(quick_replies or {})
 
@@ -132,35 +123,4 @@ class WhatsAppSender(Sender[WhatsAppPart]):
             kwargs["content_variables"] = json.dumps(part.variables, ensure_ascii=False)
         else:
             kwargs["body"] = part.body
-        try:
-            message = await self.client.messages.create_async(**kwargs)
-        except TwilioRestException as exc:
-            raise classify(exc) from None
-        except TwilioTransportError:
-            raise SendError(Failure.RETRY, "twilio.transport") from None
-        except TwilioException:
-            raise SendError(Failure.RETRY, "twilio.error") from None
-        sid: str | None = message.sid  # twilio is untyped: Any
-        return sid
-
-    async def close(self) -> None:
-        await self.client.http_client.close()
-
-
-def classify(exc: TwilioRestException) -> SendError:
-    """A Twilio error as a ``SendError``, by its code only (Twilio's messages may quote the
-    phone number)."""
-    code = exc.code if isinstance(exc.code, int) else None
-    status = int(exc.status or 0)
-    name = f"twilio.{code or status}"
-    failure = failure_for_code(code)
-    if status == 429 or failure is Failure.RETRY:
-        return SendError(Failure.RETRY, name, channel_wide=True)
-    if failure is not None:
-        return SendError(failure, name)
-    if status >= 500:
-        return SendError(Failure.RETRY, name)
-    if status in (401, 403):
-        log.error("Twilio refused our credentials; check TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN")
-        return SendError(Failure.RETRY, name)
-    return SendError(Failure.PERMANENT, name)
+        return await self.create(**kwargs)

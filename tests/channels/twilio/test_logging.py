@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.delivery.twilio_http import make_async_twilio_client
+from bot.channels.twilio.http import make_async_twilio_client
 from bot.logging import configure_logging
 from tests.fakes import fixtures
 from tests.fakes.loopback import LoopbackGuard

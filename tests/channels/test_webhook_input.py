@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.channels.json_limits import MAX_DEPTH, nesting_within
-from bot.web import twilio_status
+from bot.channels.twilio import status as twilio_status
 from tests.web.webhooks_support import (
     BOT_ID,
     PUBLIC_BASE_URL,

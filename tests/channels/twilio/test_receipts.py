@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select, update
 
+from bot.channels.twilio import receipts
+from bot.channels.twilio.receipts import Receipt, parse, record
 from bot.db.models import DeliveryReceipt, OutboundMessage
-from bot.delivery import receipts
 from bot.delivery.claims import Outbox
-from bot.delivery.receipts import Receipt, parse, record
 from bot.outbox.window import held_messages
 from tests.delivery.support import START, add_person, person, queue, row
 
@@ -111,7 +111,7 @@ def test_a_receipt_before_the_send_is_recorded_is_applied_with_it(db: Engine) ->
 
     assert record(db, Receipt(SID, "undelivered", 63016), START) == "kept"
     assert kept(db) == 1
-    assert outbox.sent(claim, SID, START)
+    assert outbox.sent(claim, SID, START, receipts)
 
     assert (row(db, rid).status, row(db, rid).error) == ("held", "twilio.63016")
     assert kept(db) == 0

@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram.error import NetworkError
 
-from bot.delivery.senders.base import Outgoing, SendError
-from bot.delivery.senders.telegram import (
+from bot.channels.telegram.sender import (
     MAX_TEXT,
     TelegramSender,
     callback_data_ok,
     plan_message,
 )
+from bot.delivery.sender import Outgoing, SendError
 from bot.delivery.text import units
 from bot.outbox.enums import Purpose
 from bot.outbox.failures import Failure

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bot.channels.whatsapp.webhook import EMPTY_TWIML
 from bot.db.engine import make_engine
 from bot.db.models import Conversation
 from bot.observability import DUPLICATES_DROPPED, MESSAGES_IN
-from bot.web.webhooks import EMPTY_TWIML
 from tests.web.webhooks_support import (
     PUBLIC_BASE_URL,
     TWILIO_TOKEN,

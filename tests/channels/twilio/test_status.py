@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.channels.twilio import receipts
 from bot.db.models import OutboundMessage, utcnow
-from bot.delivery import receipts
 from tests.web.webhooks_support import (
     PUBLIC_BASE_URL,
     WHATSAPP_URL,

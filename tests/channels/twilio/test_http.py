@@ -1,19 +1,19 @@
-"""The real twilio SDK, through BaseUrlHttpClient, against the fake Twilio REST API."""
+"""The real twilio SDK (its ``*_async`` methods), through AsyncBaseUrlHttpClient, against the
+fake Twilio REST API."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from bot.delivery.twilio_http import (
-    BaseUrlHttpClient,
+from bot.channels.twilio.http import (
+    AsyncBaseUrlHttpClient,
     TwilioTransportError,
     make_async_twilio_client,
-    make_twilio_client,
     rewrite_url,
 )
 from tests.fakes import fixtures
@@ -29,11 +29,11 @@ twilio_api = fixtures.twilio_api
 
 
 @pytest.fixture
-def client(twilio_api: FakeTwilioApi) -> Iterator[Client]:
-    client = make_twilio_client(twilio_api.account_sid, twilio_api.auth_token, twilio_api.url)
+async def client(twilio_api: FakeTwilioApi) -> AsyncIterator[Client]:
+    client = make_async_twilio_client(twilio_api.account_sid, twilio_api.auth_token, twilio_api.url)
     yield client
-    assert isinstance(client.http_client, BaseUrlHttpClient)
-    client.http_client.close()
+    assert isinstance(client.http_client, AsyncBaseUrlHttpClient)
+    await client.http_client.close()
 
 
 def test_rewrite_url_keeps_path_and_query() -> None:
@@ -48,8 +48,8 @@ def test_rewrite_url_keeps_path_and_query() -> None:
         rewrite_url(uri, "127.0.0.1:9")
 
 
-def test_send_whatsapp_message(client: Client, twilio_api: FakeTwilioApi) -> None:
-    message = client.messages.create(
+async def test_send_whatsapp_message(client: Client, twilio_api: FakeTwilioApi) -> None:
+    message = await client.messages.create_async(
         to=TO, from_=FROM, body="Hola 👋", status_callback="https://bot.example/tw/status"
     )
 
@@ -59,7 +59,7 @@ def test_send_whatsapp_message(client: Client, twilio_api: FakeTwilioApi) -> Non
     assert message.status == "queued"
     assert message.to == TO
     assert message.date_created is not None
-    call = twilio_api.wait_for("messages.create")
+    call = await twilio_api.wait_for_async("messages.create")
     assert call.status == 201
     assert call.content_type == "application/x-www-form-urlencoded"
     assert call.params["To"] == TO
@@ -67,15 +67,17 @@ def test_send_whatsapp_message(client: Client, twilio_api: FakeTwilioApi) -> Non
     assert call.params["Body"] == "Hola 👋"
     assert call.params["StatusCallback"] == "https://bot.example/tw/status"
     assert call.headers["user-agent"].startswith("twilio-python/")
-    assert client.messages(message.sid).fetch().body == "Hola 👋"
+    assert (await client.messages(message.sid).fetch_async()).body == "Hola 👋"
 
 
-def test_template_and_repeated_media_fields(client: Client, twilio_api: FakeTwilioApi) -> None:
+async def test_template_and_repeated_media_fields(
+    client: Client, twilio_api: FakeTwilioApi
+) -> None:
     variables = json.dumps({"1": "Ana"})
-    client.messages.create(
+    await client.messages.create_async(
         to=TO, from_=FROM, content_sid="HX" + "a" * 32, content_variables=variables
     )
-    client.messages.create(
+    await client.messages.create_async(
         to=TO, from_=FROM, media_url=["https://x.example/a.png", "https://x.example/b.png"]
     )
 
@@ -86,11 +88,11 @@ def test_template_and_repeated_media_fields(client: Client, twilio_api: FakeTwil
     assert media.params["MediaUrl"] == ["https://x.example/a.png", "https://x.example/b.png"]
 
 
-def test_bad_credentials_raise_401(twilio_api: FakeTwilioApi) -> None:
-    client = make_twilio_client(twilio_api.account_sid, "wrong-token", twilio_api.url)
+async def test_bad_credentials_raise_401(twilio_api: FakeTwilioApi) -> None:
+    client = make_async_twilio_client(twilio_api.account_sid, "wrong-token", twilio_api.url)
     with pytest.raises(TwilioRestException) as info:
-        client.messages.create(to=TO, from_=FROM, body="x")
-    client.http_client.close()  # type: ignore[attr-defined]
+        await client.messages.create_async(to=TO, from_=FROM, body="x")
+    await client.http_client.close()  # type: ignore[attr-defined]
 
     assert info.value.status == 401
     assert info.value.code == 20003
@@ -99,7 +101,7 @@ def test_bad_credentials_raise_401(twilio_api: FakeTwilioApi) -> None:
 
 
 @pytest.mark.parametrize(("code", "status"), [(21610, 400), (63016, 400), (21211, 400)], ids=str)
-def test_twilio_error_codes_surface(
+async def test_twilio_error_codes_surface(
     client: Client,
     twilio_api: FakeTwilioApi,
     code: int,
@@ -107,16 +109,16 @@ def test_twilio_error_codes_surface(
 ) -> None:
     twilio_api.fail_next(code=code)
     with pytest.raises(TwilioRestException) as info:
-        client.messages.create(to=TO, from_=FROM, body="x")
+        await client.messages.create_async(to=TO, from_=FROM, body="x")
 
     assert info.value.code == code
     assert info.value.status == status
     # The fault was used up: the next message goes through.
-    assert client.messages.create(to=TO, from_=FROM, body="y").status == "queued"
+    assert (await client.messages.create_async(to=TO, from_=FROM, body="y")).status == "queued"
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])
-def test_server_errors_surface_with_status(
+async def test_server_errors_surface_with_status(
     client: Client,
     twilio_api: FakeTwilioApi,
     status: int,
@@ -124,53 +126,53 @@ def test_server_errors_surface_with_status(
     twilio_api.fail_next(status, times=2)
     for _ in range(2):
         with pytest.raises(TwilioRestException) as info:
-            client.messages.create(to=TO, from_=FROM, body="x")
+            await client.messages.create_async(to=TO, from_=FROM, body="x")
         assert info.value.status == status
     assert [c.status for c in twilio_api.calls()] == [status, status]
 
 
-def test_fault_for_one_recipient_only(client: Client, twilio_api: FakeTwilioApi) -> None:
+async def test_fault_for_one_recipient_only(client: Client, twilio_api: FakeTwilioApi) -> None:
     twilio_api.fail_next(code=21610, to=TO, times=None)
     other = "whatsapp:+34600999888"
-    assert client.messages.create(to=other, from_=FROM, body="x").status == "queued"
+    assert (await client.messages.create_async(to=other, from_=FROM, body="x")).status == "queued"
     for _ in range(2):
         with pytest.raises(TwilioRestException):
-            client.messages.create(to=TO, from_=FROM, body="x")
+            await client.messages.create_async(to=TO, from_=FROM, body="x")
 
 
-def test_missing_body_is_rejected_like_twilio(client: Client) -> None:
+async def test_missing_body_is_rejected_like_twilio(client: Client) -> None:
     with pytest.raises(TwilioRestException) as info:
-        client.messages.create(to=TO, from_=FROM)
+        await client.messages.create_async(to=TO, from_=FROM)
     assert info.value.code == 21619
 
 
-def test_timeout_becomes_transport_error(twilio_api: FakeTwilioApi) -> None:
+async def test_timeout_becomes_transport_error(twilio_api: FakeTwilioApi) -> None:
     twilio_api.delay_next(1.0)
-    client = make_twilio_client(
+    client = make_async_twilio_client(
         twilio_api.account_sid, twilio_api.auth_token, twilio_api.url, timeout=0.2
     )
     with pytest.raises(TwilioTransportError):
-        client.messages.create(to=TO, from_=FROM, body="x")
-    client.http_client.close()  # type: ignore[attr-defined]
+        await client.messages.create_async(to=TO, from_=FROM, body="x")
+    await client.http_client.close()  # type: ignore[attr-defined]
     # The fake still accepted it, as Twilio might have.
     assert len(twilio_api.messages) == 1
 
 
-def test_no_request_leaves_loopback(
+async def test_no_request_leaves_loopback(
     loopback_only: LoopbackGuard,
     twilio_api: FakeTwilioApi,
 ) -> None:
-    faked = make_twilio_client(twilio_api.account_sid, twilio_api.auth_token, twilio_api.url)
-    faked.messages.create(to=TO, from_=FROM, body="x")
-    faked.http_client.close()  # type: ignore[attr-defined]
+    faked = make_async_twilio_client(twilio_api.account_sid, twilio_api.auth_token, twilio_api.url)
+    await faked.messages.create_async(to=TO, from_=FROM, body="x")
+    await faked.http_client.close()  # type: ignore[attr-defined]
     assert loopback_only.attempts
     assert loopback_only.blocked == []
 
     # Without a base URL the client aims at api.twilio.com, which the guard refuses.
-    real = make_twilio_client(twilio_api.account_sid, twilio_api.auth_token, None)
+    real = make_async_twilio_client(twilio_api.account_sid, twilio_api.auth_token, None)
     with pytest.raises(TwilioTransportError) as info:
-        real.messages.create(to=TO, from_=FROM, body="x")
-    real.http_client.close()  # type: ignore[attr-defined]
+        await real.messages.create_async(to=TO, from_=FROM, body="x")
+    await real.http_client.close()  # type: ignore[attr-defined]
     assert loopback_only.blocked == ["api.twilio.com"]
     assert any(isinstance(e, NetworkBlockedError) for e in _chain(info.value))
 

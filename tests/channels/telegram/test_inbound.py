@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.channels.telegram import (
+from bot.channels.telegram.inbound import (
     MalformedUpdate,
     TelegramDelivery,
     bot_id_of,

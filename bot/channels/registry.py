@@ -1,16 +1,15 @@
-"""One sender per configured channel (a channel without its token or SID has none)."""
+"""The registry of senders: one per configured channel (a channel without its token or SID has
+none). The worker's outbox loops build theirs with it (``bot.worker.build_workers``)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from bot.delivery.senders.base import Outgoing, Sender, SendError
+from bot.delivery.sender import Sender
 from bot.outbox.enums import Channel
 from bot.outbox.window import templates_from_settings
 from bot.settings import Settings
-
-__all__ = ["Outgoing", "SendError", "Sender", "build_senders"]
 
 log = logging.getLogger(__name__)
 
@@ -20,14 +19,14 @@ def build_senders(settings: Settings) -> dict[str, Sender[Any]]:
     the event loop that will use them, and ``close()`` them there."""
     senders: dict[str, Sender[Any]] = {}
     if settings.telegram_bot_token is not None:
-        from bot.delivery.senders.telegram import TelegramSender
+        from bot.channels.telegram.sender import TelegramSender
 
         senders[Channel.TELEGRAM] = TelegramSender(
             settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url
         )
-    from bot.delivery.receipts import STATUS_CALLBACK_PATH
+    from bot.channels.twilio.receipts import STATUS_CALLBACK_PATH
 
-    # Twilio reports each message's fate there (bot.delivery.receipts).
+    # Twilio reports each message's fate there (bot.channels.twilio.receipts).
     status_callback = settings.public_base_url + STATUS_CALLBACK_PATH
     sid, token, from_ = (
         settings.twilio_account_sid,
@@ -35,7 +34,7 @@ def build_senders(settings: Settings) -> dict[str, Sender[Any]]:
         settings.twilio_whatsapp_from,
     )
     if sid and token and from_:
-        from bot.delivery.senders.whatsapp import WhatsAppSender
+        from bot.channels.whatsapp.sender import WhatsAppSender
 
         senders[Channel.WHATSAPP] = WhatsAppSender(
             sid,
@@ -52,7 +51,7 @@ def build_senders(settings: Settings) -> dict[str, Sender[Any]]:
             "TWILIO_WHATSAPP_FROM are all needed"
         )
     if sid and token and settings.twilio_sms_from:  # alerts to on-call psychologists
-        from bot.delivery.senders.sms import SmsSender
+        from bot.channels.twilio.sms import SmsSender
 
         senders[Channel.SMS] = SmsSender(
             sid,

@@ -1,6 +1,6 @@
 """What a Twilio error code means for a message, wherever Twilio reports it: in the answer
-to sending it (``bot.delivery.senders.whatsapp``) or later, in a status callback
-(``bot.delivery.receipts``)."""
+to sending it (``bot.channels.twilio.sender``) or later, in a status callback
+(``bot.channels.twilio.receipts``)."""
 
 from __future__ import annotations
 

@@ -7,8 +7,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
+from bot.delivery.claims import KeptReceipts
 from bot.delivery.ratelimit import ChannelLimits, RetryPolicy
 from bot.outbox.failures import Failure
 from bot.outbox.reply import Choice
@@ -71,6 +72,8 @@ class Sender(ABC, Generic[P]):
     channel: str
     limits: ChannelLimits
     retry: RetryPolicy = RetryPolicy()
+    #: The channel's delivery receipts that may come before a send is recorded (None: none).
+    receipts: ClassVar[KeptReceipts | None] = None
 
     @abstractmethod
     def plan(self, msg: Outgoing, now: datetime) -> Sequence[P]: ...

@@ -30,18 +30,17 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, text, update
 
+from bot.channels.twilio.errors import failure_for_code
 from bot.db.models import DeliveryReceipt, OutboundMessage
 from bot.db.tables import table_of
-from bot.delivery.twilio_errors import failure_for_code
 from bot.observability import metrics
-from bot.outbox.enums import Channel, OutboxStatus
+from bot.outbox.enums import OutboxStatus
 from bot.outbox.failures import Failure
 from bot.outbox.person_marks import mark_person, marks_person
 
-#: Where Twilio posts the receipts (``bot.web.webhooks``); the senders give it to Twilio.
+#: Where Twilio posts the receipts (``bot.channels.twilio.status``); the senders give it to
+#: Twilio.
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
-#: Channels whose sends get receipts.
-CHANNELS = frozenset({Channel.WHATSAPP, Channel.SMS})
 DELIVERED = frozenset({"delivered", "read"})
 FAILED = frozenset({"failed", "undelivered"})
 KEEP_FOR = timedelta(days=1)

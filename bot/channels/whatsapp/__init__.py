@@ -1,0 +1,1 @@
+"""WhatsApp through Twilio: inbound messages, their webhook route, and the sender."""
