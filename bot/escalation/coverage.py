@@ -32,17 +32,7 @@ def gaps(roster: Roster, start: datetime, end: datetime) -> list[Gap]:
     included)."""
     if roster.always_on_call and not roster.boundaries():
         return []
-    zone = roster.zone
-    points = {start, end}
-    day = start.astimezone(zone).date() - timedelta(days=1)
-    while datetime.combine(day, datetime.min.time(), tzinfo=zone) < end:
-        for shift in roster.data.shifts:
-            if DAYS[day.weekday()] in shift.days:
-                begin = datetime.combine(day, shift.start, tzinfo=zone)
-                points.update({begin, begin + shift.duration()})
-        day += timedelta(days=1)
-    points.update(roster.boundaries())
-    ordered = sorted(p for p in points if start <= p <= end)
+    ordered = roster.change_points(start, end)
     found: list[Gap] = []
     for a, b in itertools.pairwise(ordered):
         if b <= a or roster.on_call(a + (b - a) / 2).primary:

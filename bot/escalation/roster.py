@@ -106,6 +106,22 @@ class Roster:
             for moment in (override.start, override.end)
         ]
 
+    def change_points(self, start: datetime, end: datetime) -> list[datetime]:
+        """The instants in ``[start, end]``, in order, where who is on call may change: the
+        ends of the range, every shift's start and end, and ``boundaries()``. Between two
+        consecutive points the on-call team is the same."""
+        zone = self.zone
+        points = {start, end}
+        day = start.astimezone(zone).date() - timedelta(days=1)
+        while datetime.combine(day, datetime.min.time(), tzinfo=zone) < end:
+            for shift in self.data.shifts:
+                if DAYS[day.weekday()] in shift.days:
+                    begin = datetime.combine(day, shift.start, tzinfo=zone)
+                    points.update({begin, begin + shift.duration()})
+            day += timedelta(days=1)
+        points.update(self.boundaries())
+        return sorted(p for p in points if start <= p <= end)
+
     def _shifts_at(self, local: datetime) -> Iterable[Shift]:
         for shift in self.data.shifts:
             for start_day in (local.date(), local.date() - timedelta(days=1)):

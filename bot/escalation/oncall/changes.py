@@ -31,7 +31,6 @@ from bot.db.engine import read_only
 from bot.db.tables import table_of
 from bot.escalation.oncall.models import OnCallChange
 from bot.escalation.roster import OnCall, Roster
-from bot.escalation.roster_file import DAYS
 
 log = logging.getLogger(__name__)
 
@@ -168,24 +167,10 @@ class Segment:
         }
 
 
-def _points(roster: Roster, start: datetime, end: datetime) -> list[datetime]:
-    zone = roster.zone
-    points = {start, end}
-    day = start.astimezone(zone).date() - timedelta(days=1)
-    while datetime.combine(day, datetime.min.time(), tzinfo=zone) < end:
-        for shift in roster.data.shifts:
-            if DAYS[day.weekday()] in shift.days:
-                begin = datetime.combine(day, shift.start, tzinfo=zone)
-                points.update({begin, begin + shift.duration()})
-        day += timedelta(days=1)
-    points.update(roster.boundaries())
-    return sorted(p for p in points if start <= p <= end)
-
-
 def segments(roster: Roster, start: datetime, end: datetime) -> list[Segment]:
     """Who holds each role over ``[start, end)``, as consecutive segments."""
     found: list[Segment] = []
-    for a, b in itertools.pairwise(_points(roster, start, end)):
+    for a, b in itertools.pairwise(roster.change_points(start, end)):
         if b <= a:
             continue
         team = roster.on_call(a)
