@@ -9,7 +9,7 @@ batch. Each request waits for its own batch's commit.
 
 What a row holds, the cleaning rule and exactly-once are the inbox recorder's
 (``bot.flows.recorder``), the same for webhooks and simulators. (A Telegram button press is
-answered in the webhook's response: see ``bot.web.webhooks``.)
+answered in the webhook's response: see ``bot.channels.telegram.webhook``.)
 """
 
 from __future__ import annotations

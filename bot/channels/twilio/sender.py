@@ -4,7 +4,7 @@ address and status callback, the send call and its failures classified by Twilio
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypedDict, TypeVar
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
@@ -18,6 +18,13 @@ from bot.outbox.failures import Failure
 log = logging.getLogger(__name__)
 
 P = TypeVar("P")
+
+
+class TwilioOptions(TypedDict, total=False):
+    """``TwilioSender``'s keyword options, for subclasses that add their own."""
+
+    status_callback: str | None
+    timeout: float
 
 
 class TwilioSender(Sender[P]):

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.channels.twilio.sender import TwilioSender
+from typing_extensions import Unpack
+
+from bot.channels.twilio.sender import TwilioOptions, TwilioSender
 from bot.delivery.ratelimit import WHATSAPP_LIMITS
 from bot.delivery.sender import Outgoing, SendError
 from bot.delivery.text import split_text, units
@@ -93,14 +95,18 @@ class WhatsAppSender(TwilioSender[WhatsAppPart]):
 
     def __init__(
         self,
-        *args: Any,
+        account_sid: str,
+        auth_token: str,
+        from_: str,
+        base_url: str | None,
+        *,
         templates: Mapping[str, str] | None = None,
         quick_replies: Mapping[str, str] | None = None,
-        **kwargs: Any,
+        **options: Unpack[TwilioOptions],
     ) -> None:
         """The account and options as for :class:`TwilioSender`; ``from_`` may omit the
         ``whatsapp:`` prefix. ``templates`` and ``quick_replies``: Content SIDs by purpose."""
-        super().__init__(*args, **kwargs)
+        super().__init__(account_sid, auth_token, from_, base_url, **options)
         if not self.from_.startswith(ADDRESS_PREFIX):
             self.from_ = ADDRESS_PREFIX + self.from_
         self.templates = dict(templates or {})
