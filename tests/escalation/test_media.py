@@ -15,15 +15,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.channels.intake import Intake
-from bot.channels.registry import build_senders
 from bot.dashboard.accounts import Accounts
 from bot.db.models import InboundMessage
-from bot.delivery.dispatcher import Dispatcher
 from bot.escalation.models import CaseEvent
-from tests.delivery.support import FAST
-from tests.escalation import test_webhook_e2e as e2e
-from tests.escalation.support import ANA, PERSON, Clock, write_roster
+from tests.escalation.stack import Stack, running_stack
+from tests.escalation.support import ANA, PERSON, write_roster
 from tests.fakes import fixtures
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.fakes.twilio_api import FakeTwilioApi
@@ -34,13 +30,11 @@ from tests.web.webhooks_support import (
     next_sid,
     next_update_id,
     post_twilio,
-    running_app,
     twilio_form,
 )
 
 telegram_api = fixtures.telegram_api
 loopback_only = fixtures.loopback_only
-Stack = e2e.Stack
 ACCOUNT = "AC" + "0" * 32  # the account make_settings configures
 WA_PERSON = "whatsapp:+51987000111"
 PASSWORD = "correct horse battery staple"
@@ -72,20 +66,8 @@ async def stack(
         telegram_api_base_url=telegram_api.base_url,
         twilio_api_base_url=twilio_api.url,
     )
-    clock = Clock()
-    async with running_app(settings, db) as running:
-        runtime = running.runtime
-        runtime.conversations.clock = clock
-        runtime.escalation.clock = clock
-        running.app.state.intake = Intake(runtime.conversations.recorder)
-        senders = build_senders(settings)
-        for sender in senders.values():
-            sender.limits = FAST
-        dispatcher = Dispatcher(db, runtime.cipher, senders, clock=clock)
-        try:
-            yield Stack(running, dispatcher, clock, telegram_api)
-        finally:
-            await dispatcher.close()
+    async with running_stack(settings, db, telegram_api) as running:
+        yield running
 
 
 async def disclose(stack: Stack) -> int:

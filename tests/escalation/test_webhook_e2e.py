@@ -3,75 +3,27 @@ dispatcher → the fake Bot API, with a controllable clock (nothing waits for a 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import Engine
 
-from bot.channels.intake import Intake
-from bot.channels.registry import build_senders
-from bot.delivery.dispatcher import Dispatcher
 from bot.escalation.models import Case
 from bot.settings import Settings
-from bot.worker import escalation_round
-from tests.delivery.support import FAST
-from tests.escalation.support import ANA, LUIS, PERSON, Clock, Desk, write_roster
+from tests.escalation.stack import Stack, running_stack
+from tests.escalation.support import ANA, LUIS, PERSON, write_roster
 from tests.fakes import fixtures
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.web.webhooks_support import (
-    Running,
     callback_update,
     make_settings,
-    post_update,
-    running_app,
     text_update,
 )
 
 telegram_api = fixtures.telegram_api
 loopback_only = fixtures.loopback_only
 STRANGER = 777_000
-
-
-@dataclass
-class Stack:
-    running: Running
-    dispatcher: Dispatcher
-    clock: Clock
-    api: FakeTelegramApi
-
-    @property
-    def desk(self) -> Desk:
-        return Desk(self.running.runtime, self.clock)
-
-    async def post(self, update: dict[str, Any]) -> httpx.Response:
-        response = await post_update(self.running.client, update)
-        assert response.status_code == 200
-        return response
-
-    async def say(self, chat: int, *texts: str) -> None:
-        for text in texts:
-            await self.post(text_update(chat, text))
-
-    async def settle(self) -> None:
-        """Run every loop until there is nothing left to do."""
-        runtime = self.running.runtime
-        for _ in range(20):
-            work = len(await asyncio.to_thread(runtime.conversations.process_pending))
-            work += await asyncio.to_thread(escalation_round, runtime)
-            work += await self.dispatcher.tick()
-            if not work:
-                return
-        raise AssertionError("the loops did not settle")
-
-    def sent_to(self, chat: int) -> list[dict[str, Any]]:
-        return [
-            c.params for c in self.api.calls("sendMessage") if str(c.params["chat_id"]) == str(chat)
-        ]
 
 
 def settings_for(database_url: str, roster: Path, api: FakeTelegramApi) -> Settings:
@@ -87,20 +39,8 @@ async def stack(
     loopback_only: object,
 ) -> AsyncIterator[Stack]:
     settings = settings_for(database_url, write_roster(tmp_path / "oncall.yaml"), telegram_api)
-    clock = Clock()
-    async with running_app(settings, db) as running:
-        running.runtime.conversations.clock = clock
-        running.runtime.escalation.clock = clock
-        runtime = running.runtime
-        running.app.state.intake = Intake(runtime.conversations.recorder)
-        senders = build_senders(settings)
-        for sender in senders.values():
-            sender.limits = FAST  # the fake clock does not move while the loops settle
-        dispatcher = Dispatcher(db, running.runtime.cipher, senders, clock=clock)
-        try:
-            yield Stack(running, dispatcher, clock, telegram_api)
-        finally:
-            await dispatcher.close()
+    async with running_stack(settings, db, telegram_api) as running:
+        yield running
 
 
 async def test_phq9_item9_alerts_the_on_call_chat_and_acknowledge_works(stack: Stack) -> None:
