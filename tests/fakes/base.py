@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from types import TracebackType
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
+
+from starlette.requests import Request
 
 from tests.fakes.recorder import CallLog, CallPredicate, RecordedCall
 from tests.fakes.server import BackgroundServer
@@ -39,6 +42,25 @@ class FakeApi:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    # -- recording -----------------------------------------------------------------------
+    def log_download(
+        self, method: str, request: Request, params: dict[str, Any] | None = None
+    ) -> None:
+        """Record a file download (a GET with no body): its path and headers, credentials
+        included, so a test can check how the file was asked for."""
+        self.log.append(
+            RecordedCall(
+                method=method,
+                params=params or {},
+                time=time.monotonic(),
+                status=200,
+                path=request.url.path,
+                content_type="",
+                raw={},
+                headers=dict(request.headers),
+            )
+        )
 
     # -- inspection ----------------------------------------------------------------------
     def calls(self, method: str | None = None) -> list[RecordedCall]:

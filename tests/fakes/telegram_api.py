@@ -288,18 +288,7 @@ class FakeTelegramApi(FakeApi):
         """``GET /file/bot<token>/<file_path>``: the file's bytes (404 for anything else)."""
         token = request.path_params["token"]
         path = request.path_params["path"]
-        self.log.append(
-            RecordedCall(
-                method="downloadFile",
-                params={"file_path": path},
-                time=time.monotonic(),
-                status=200,
-                path=request.url.path,
-                content_type="",
-                raw={},
-                headers=dict(request.headers),
-            )
-        )
+        self.log_download("downloadFile", request, {"file_path": path})
         with self._lock:
             found = [body for file_path, body in self.files.values() if file_path == path]
         if token not in self.tokens or not found:

@@ -216,18 +216,7 @@ class FakeTwilioApi(FakeApi):
 
     async def _media(self, request: Request) -> Response:
         """Like Twilio: the account's credentials, then a redirect to the file's storage."""
-        self.log.append(
-            RecordedCall(
-                method="media.fetch",
-                params={},
-                time=time.monotonic(),
-                status=200,
-                path=request.url.path,
-                content_type="",
-                raw={},
-                headers=dict(request.headers),
-            )
-        )
+        self.log_download("media.fetch", request)
         if not self._authorised(request):
             return JSONResponse(error_body(20003), status_code=401)
         with self._lock:
