@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from sqlalchemy import update
@@ -133,6 +134,33 @@ def _case_of(runtime: Runtime, priority: str) -> int:
     return case.id
 
 
+def say_in_simulator(page: Any, text: str) -> None:
+    """Type ``text`` into the simulator page and wait for the bot's next reply."""
+    before = page.locator(".msg.bot").count()
+    page.fill("#text", text)
+    page.press("#text", "Enter")
+    # A locator wait, not a JavaScript predicate: the simulator's policy forbids eval.
+    page.locator(".msg.bot").nth(before).wait_for(timeout=30_000)
+
+
+@contextmanager
+def demo_runtime(**settings: Any) -> Iterator[Runtime]:
+    """A runtime on a fresh SQLite database in a throw-away folder, background loops off
+    (``settings``: any more settings, such as demo channel credentials)."""
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'demo.db'}"
+        upgrade(url)
+        runtime = build_runtime(
+            load_settings(
+                database_url=url, run_workers_in_server=False, log_level="WARNING", **settings
+            )
+        )
+        try:
+            yield runtime
+        finally:
+            runtime.close()
+
+
 @contextmanager
 def serving(runtime: Runtime) -> Iterator[str]:
     """The app on 127.0.0.1 and a free port, in a thread (background loops off)."""
@@ -195,22 +223,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.screenshots", description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'demo.db'}"
-        upgrade(url)
-        settings = load_settings(
-            database_url=url, run_workers_in_server=False, log_level="WARNING",
-            telegram_bot_token="123456:demo-token-never-used", twilio_account_sid="ACdemo",
-            twilio_auth_token="demo", twilio_whatsapp_from="whatsapp:+15555550100",
-        )  # fmt: skip
-        runtime = build_runtime(settings)
-        try:
-            Accounts(runtime.db).create_user(USER, PASSWORD, "admin", psychologist_id="ana")
-            case_id = seed(runtime)
-            with serving(runtime) as base:
-                photograph(base, case_id, args.out)
-        finally:
-            runtime.close()
+    with demo_runtime(
+        telegram_bot_token="123456:demo-token-never-used", twilio_account_sid="ACdemo",
+        twilio_auth_token="demo", twilio_whatsapp_from="whatsapp:+15555550100",
+    ) as runtime:  # fmt: skip
+        Accounts(runtime.db).create_user(USER, PASSWORD, "admin", psychologist_id="ana")
+        case_id = seed(runtime)
+        with serving(runtime) as base:
+            photograph(base, case_id, args.out)
     print(f"saved the dashboard's screenshots in {args.out}")
     return 0
 

@@ -10,18 +10,17 @@ the app on 127.0.0.1, Debian's Chromium through Playwright. Saves
 from __future__ import annotations
 
 import argparse
-import tempfile
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.dashboard.accounts import Accounts
-from bot.db.migrate import upgrade
-from bot.escalation import service, timers
+from bot.escalation import service
 from bot.escalation.oncall import edit
-from bot.runtime import Runtime, build_runtime
-from bot.settings import ROOT, load_settings
-from tools.screenshots import ARGS, CHROMIUM, serving
+from bot.runtime import Runtime
+from bot.settings import ROOT
+from bot.worker import escalation_round
+from tools.screenshots import ARGS, CHROMIUM, demo_runtime, say_in_simulator, serving
 
 if TYPE_CHECKING:
     from playwright.sync_api import ViewportSize
@@ -72,13 +71,8 @@ def photograph(url: str, runtime: Runtime, out: Path) -> None:
         chat = browser.new_page(viewport=PHONE, locale="es-PE")
         chat.goto(f"{url}/simulator")
         for text in ("hola", "1", "1", "me quiero matar", "1"):
-            count = chat.locator(".msg.bot").count()
-            chat.fill("#text", text)
-            chat.press("#text", "Enter")
-            chat.wait_for_function(
-                f"document.querySelectorAll('.msg.bot').length > {count}", timeout=30_000
-            )
-        timers.tick(runtime.escalation)
+            say_in_simulator(chat, text)
+        escalation_round(runtime)  # as the worker does: the chain and the check-ins
         [case] = service.open_cases(runtime.db)
         service.send_to_person(
             runtime.escalation, case.id or 0, "ana",
@@ -94,18 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.screenshots_oncall", description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'demo.db'}"
-        upgrade(url)
-        settings = load_settings(database_url=url, run_workers_in_server=False, log_level="WARNING")
-        runtime = build_runtime(settings)
-        try:
-            Accounts(runtime.db).create_user(USER, PASSWORD, "supervisor", psychologist_id="rosa")
-            seed_changes(runtime)
-            with serving(runtime) as base:
-                photograph(base, runtime, args.out)
-        finally:
-            runtime.close()
+    with demo_runtime() as runtime:
+        Accounts(runtime.db).create_user(USER, PASSWORD, "supervisor", psychologist_id="rosa")
+        seed_changes(runtime)
+        with serving(runtime) as base:
+            photograph(base, runtime, args.out)
     print(f"saved {args.out / 'oncall.png'} and {args.out / 'simulator.png'}")
     return 0
 

@@ -10,14 +10,10 @@ safety plan (``docs/screenshots/safety_plan.png``). Nothing leaves the machine.
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
-from typing import Any
 
-from bot.db.migrate import upgrade
-from bot.runtime import build_runtime
-from bot.settings import ROOT, load_settings
-from tools.screenshots import ARGS, CHROMIUM, serving
+from bot.settings import ROOT
+from tools.screenshots import ARGS, CHROMIUM, demo_runtime, say_in_simulator, serving
 
 DISCLOSURE = ["hola", "1", "1", "/phq9", *["0"] * 8, "1"]
 WAITING = ["¿cuándo me va a escribir el psicólogo?"]
@@ -32,14 +28,6 @@ PLAN = [
 ]
 
 
-def _say(page: Any, text: str) -> None:
-    before = page.locator(".msg.bot").count()
-    page.fill("#text", text)
-    page.press("#text", "Enter")
-    # A locator wait, not a JavaScript predicate: the simulator's policy forbids eval.
-    page.locator(".msg.bot").nth(before).wait_for(timeout=15_000)
-
-
 def photograph(url: str, out: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -49,10 +37,10 @@ def photograph(url: str, out: Path) -> None:
         page = browser.new_page(viewport={"width": 480, "height": 900}, locale="es-PE")
         page.goto(f"{url}/simulator")
         for text in DISCLOSURE + WAITING:
-            _say(page, text)
+            say_in_simulator(page, text)
         page.screenshot(path=str(out / "waiting.png"))
         for text in PLAN:
-            _say(page, text)
+            say_in_simulator(page, text)
         page.screenshot(path=str(out / "safety_plan.png"))
         browser.close()
 
@@ -63,16 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'demo.db'}"
-        upgrade(url)
-        settings = load_settings(database_url=url, run_workers_in_server=False, log_level="WARNING")
-        runtime = build_runtime(settings)
-        try:
-            with serving(runtime) as base:
-                photograph(base, args.out)
-        finally:
-            runtime.close()
+    with demo_runtime() as runtime, serving(runtime) as base:
+        photograph(base, args.out)
     print(f"saved {args.out / 'waiting.png'} and {args.out / 'safety_plan.png'}")
     return 0
 
