@@ -298,8 +298,6 @@ class SafetyPlan(SQLModel, table=True):
 # ``keep_text``); rows are deleted when the person deletes their data or refuses consent.
 # ``label``: 1 risk, 0 no risk, None not yet labelled.
 
-REVIEW_KINDS: tuple[str, ...] = ("unsure", "unrecognised")
-
 
 class DetectionReview(SQLModel, table=True):
     __tablename__ = "detection_review"
@@ -309,6 +307,7 @@ class DetectionReview(SQLModel, table=True):
     participant_id: int | None = Field(
         default=None, foreign_key="participant.id", index=True, ondelete="SET NULL"
     )
+    #: ``unsure`` or ``unrecognised`` (``bot.flows.types.NoteForReview.kind``).
     kind: str = Field(max_length=16)
     text: str | None = None
     language: str = Field(default="es", max_length=5)

@@ -89,7 +89,6 @@ EVENT_KINDS: tuple[str, ...] = (
     "media_noted",
     "media_viewed",
 )
-STEP_STATUSES: tuple[str, ...] = tuple(StepStatus)
 
 _OPEN_ONLY = text("status <> 'resolved'")
 _case_version = Column("version", Integer, nullable=False)
