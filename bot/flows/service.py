@@ -51,7 +51,6 @@ class ConversationService:
         self.db = db
         self.flow = flow
         self.cipher = cipher
-        self.hooks = hooks
         #: Read at each step (tests replace it with a controllable clock).
         self.clock = clock
         store = StepStore(db.dialect.name == "postgresql")
